@@ -1,0 +1,128 @@
+/**
+ * The shared vocabulary of the disk-formats library.
+ *
+ * `formats/` is a library in its own right: it imports nothing else of ecsimg. Every format lives
+ * in its own folder (`qcow2/`, `vhd/`, …) and plugs into the library through a `FormatModule`
+ * listed in `registry.ts`. Untrusted files are always inspected (bounded reads of headers and
+ * tables) before a reader is opened on them.
+ */
+
+export type DiskFormat = 'raw' | 'qcow2' | 'vhd' | 'vhdx' | 'vmdk' | 'vdi' | 'iso';
+
+/** Formats a writer exists for (the names `-O` accepts). */
+export type OutputFormat = 'raw' | 'qcow2' | 'vhd' | 'vmdk' | 'vdi';
+
+/**
+ * Random-access bytes: a local file, a range reader over an object in a bucket, or a buffer.
+ *
+ * @example
+ *   const src = await openFileSource('disk.qcow2');
+ *   const header = await src.read(0, 512);
+ */
+export interface ByteSource {
+  /** Total length in bytes. */
+  readonly size: number;
+  /** Reads `length` bytes at `offset`; returns fewer only when the end of the source is reached. */
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** One refusal: a stable code (`QCOW2_BACKING_FILE`, `VMDK_EXTERNAL_EXTENT`, …) and a sentence. */
+export interface RefusalReason {
+  code: string;
+  message: string;
+}
+
+/** Limits the inspector enforces on untrusted files. */
+export interface InspectLimits {
+  /** Virtual sizes above this are refused (default 16 TiB). */
+  maxVirtualSizeBytes: number;
+  /** Metadata tables (L1, BAT, grain directory …) larger than this are refused (default 256 MiB). */
+  maxTableBytes: number;
+}
+
+export interface InspectResult {
+  format: DiskFormat;
+  /** Format variant: qcow2 `v2`/`v3`, vhd `fixed`/`dynamic`, vmdk create type, … */
+  subformat?: string;
+  virtualSize: number;
+  /** Bytes the file occupies (its length). */
+  actualSize: number;
+  clusterSize?: number;
+  /** Features found, in the format's own words (`compressed-clusters`, `zero-clusters`, …). */
+  features: string[];
+  /** A partition table found inside the virtual disk's first sectors, when one is. */
+  partitionTable?: 'mbr' | 'gpt';
+  safe: boolean;
+  /** The refusal codes; empty when safe. */
+  reasons: RefusalReason[];
+  /**
+   * Parsed header and table locations for the format's reader, so opening a reader does not
+   * parse (or trust) anything the inspector has not already checked.
+   */
+  layout?: unknown;
+}
+
+/** A run of the virtual disk: either zeros (no buffer) or data. */
+export interface Extent {
+  offset: number;
+  length: number;
+  zero: boolean;
+  /** Present exactly when `zero` is false; `data.length === length`. */
+  data?: Buffer;
+}
+
+/** A run of the allocation map: `zero` runs read as zeros and need not be stored. */
+export interface MapRun {
+  offset: number;
+  length: number;
+  zero: boolean;
+}
+
+/**
+ * Anything a writer can consume: an opened disk file, or (outside this library) a manifest of
+ * stored chunks. Extents cover the virtual disk in order, without gaps.
+ */
+export interface ExtentSource {
+  readonly virtualSize: number;
+  /** The allocation map from metadata alone (no data reads); writers that need tables first use it. */
+  map(): AsyncIterable<MapRun>;
+  /**
+   * The content in order. Data extents are at most `maxChunkBytes` long (default 4 MiB) and never
+   * cross a multiple of it, so callers can cut blocks without copying.
+   */
+  extents(options?: { maxChunkBytes?: number; signal?: AbortSignal }): AsyncIterable<Extent>;
+}
+
+export interface DiskReader extends ExtentSource {
+  readonly format: DiskFormat;
+  /** Reads virtual-disk bytes (zeros where unallocated). */
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface WriteOptions {
+  /** vhd only: `fixed` instead of the default `dynamic`. */
+  subformat?: string;
+  /** Worker threads for compression (default: one per core). */
+  threads?: number;
+  signal?: AbortSignal;
+  /** Called with bytes of virtual disk processed so far. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+export interface FormatModule {
+  readonly format: DiskFormat;
+  /** Cheap check on the first bytes (at least 64 KiB or the whole file when smaller). */
+  probe(head: Buffer, size: number): boolean;
+  /** Bounded reads of headers and tables only; never throws for bad input (returns reasons). */
+  inspect(source: ByteSource, limits: InspectLimits): Promise<InspectResult>;
+  /** Opens a reader on a source the inspector found safe. */
+  open(source: ByteSource, inspected: InspectResult): Promise<DiskReader>;
+  /** Streams an image of this format to `out`; constant memory whatever the virtual size. */
+  write?(
+    input: ExtentSource,
+    out: NodeJS.WritableStream,
+    options: WriteOptions,
+  ): Promise<{ bytesWritten: number }>;
+}
