@@ -110,16 +110,21 @@ export function qemuCheck(path: string, format: QemuFormat): CheckResult {
   return { ok, json, raw };
 }
 
-/** `qemu-img compare -s` (strict: sizes must match too). Returns whether contents are identical. */
+/**
+ * `qemu-img compare`: identical only when the contents match and (unless `allowSizeMismatch`)
+ * the virtual sizes match too. qemu's strict mode (-s) is not used: it also compares
+ * allocation status, which differs legitimately between a sparse raw file and an image.
+ */
 export function qemuCompare(
   a: string,
   aFormat: QemuFormat,
   b: string,
   bFormat: QemuFormat,
-  strict = true,
+  allowSizeMismatch = false,
 ): { identical: boolean; raw: RunResult } {
-  const raw = qemuImg(['compare', ...(strict ? ['-s'] : []), '-f', aFormat, '-F', bFormat, a, b]);
-  return { identical: raw.status === 0, raw };
+  const raw = qemuImg(['compare', '-f', aFormat, '-F', bFormat, a, b]);
+  const sizeMismatch = /size mismatch/i.test(raw.stdout + raw.stderr);
+  return { identical: raw.status === 0 && (allowSizeMismatch || !sizeMismatch), raw };
 }
 
 /** Converts any image to raw with qemu-img and returns the sha256 of the raw bytes. */
