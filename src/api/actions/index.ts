@@ -1,0 +1,12 @@
+/**
+ * Every action the gateway answers. Each resource group keeps its declarations and handlers in a
+ * folder of its own and exports a list here.
+ */
+import type { ActionDefinition } from '../context.js';
+import { REGION_ACTIONS } from './regions/index.js';
+
+export const ACTIONS: ActionDefinition[] = [...REGION_ACTIONS];
+
+export const ACTIONS_BY_NAME: ReadonlyMap<string, ActionDefinition> = new Map(
+  ACTIONS.map((a) => [a.spec.name, a]),
+);

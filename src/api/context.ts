@@ -1,0 +1,55 @@
+/**
+ * What an action handler receives: the caller, the request's identity, and the services of the
+ * domain. Handlers return the success body without RequestId; the gateway adds it.
+ */
+import type { Config } from '../config/index.js';
+import type { AccountService, Principal } from '../domain/accounts/service.js';
+import type { Lang } from '../domain/errors/index.js';
+import type { RegionCatalogue } from '../domain/regions/index.js';
+import type { Logger } from '../log/index.js';
+import type { Store } from '../store/index.js';
+import type { ActionSpec, DecodedParams } from './actions/spec.js';
+
+/** The domain services every handler may use; built once per process in `start/`. */
+export interface Services {
+  config: Config;
+  store: Store;
+  accounts: AccountService;
+  regions: RegionCatalogue;
+  log: Logger;
+}
+
+export interface RequestContext {
+  requestId: string;
+  principal: Principal;
+  /** Language for localized texts: from x-acs-accept-language / Accept-Language (default en). */
+  lang: Lang;
+  log: Logger;
+  services: Services;
+}
+
+export type ResponseBody = Record<string, unknown>;
+
+export interface ActionDefinition<A extends ActionSpec = ActionSpec> {
+  spec: A;
+  handle(ctx: RequestContext, params: DecodedParams<A>): Promise<ResponseBody>;
+  /**
+   * The RAM resource the call acts on, for policy checks
+   * (`acs:ecs:<region>:<account>:image/<id>`); `*`-suffixed when the call is not about one resource.
+   */
+  resource?(ctx: RequestContext, params: DecodedParams<A>): string;
+  /**
+   * Checks that need the domain (names in use, states, quotas) for DryRun=true. The gateway calls
+   * it instead of `handle` and then answers DryRunOperation, so a dry run can never act.
+   */
+  validate?(ctx: RequestContext, params: DecodedParams<A>): Promise<void>;
+}
+
+/** Binds a declaration to its handler, keeping the parameter types. */
+export function defineAction<const A extends ActionSpec>(
+  spec: A,
+  handle: ActionDefinition<A>['handle'],
+  options: Pick<ActionDefinition<A>, 'resource' | 'validate'> = {},
+): ActionDefinition {
+  return { spec, handle, ...options } as unknown as ActionDefinition;
+}

@@ -1,0 +1,196 @@
+/**
+ * The RPC gateway: one request in, one JSON body out.
+ *
+ *   collect parameters → find the action → authenticate → throttle → authorize
+ *   → decode against the declaration → DryRun → act → render
+ *
+ * Every failure is an EcsError rendered in the ECS envelope; anything else is a fault of ours,
+ * logged at error and answered InternalError. Bad input never reaches the 500 path.
+ */
+import type { Principal } from '../domain/accounts/service.js';
+import { isAllowed } from '../domain/accounts/policy.js';
+import { EcsError, isEcsError, type Lang } from '../domain/errors/index.js';
+import type { Logger } from '../log/index.js';
+import { ACTIONS_BY_NAME } from './actions/index.js';
+import { decodeParams } from './actions/decode.js';
+import type { ActionDefinition, RequestContext, Services } from './context.js';
+import { collectParams, header, type RawRequest } from './protocol/params.js';
+import { RateLimiter } from './protocol/rate-limit.js';
+import { errorBody, newRequestId } from './protocol/render.js';
+import { NonceCache, readCredential } from './protocol/signatures.js';
+
+export const API_VERSION = '2014-05-26';
+
+export interface GatewayResponse {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+  /** For metrics: the action name (or `unknown`) and the error code, if any. */
+  action: string;
+  code?: string;
+}
+
+interface CachedKey {
+  secret?: string;
+  principal: Principal;
+  expires: number;
+}
+
+const KEY_CACHE_TTL_MS = 10_000;
+
+export class Gateway {
+  private readonly nonces = new NonceCache();
+  private readonly limiter: RateLimiter;
+  private readonly keyCache = new Map<string, CachedKey>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly services: Services,
+    private readonly actions: ReadonlyMap<string, ActionDefinition> = ACTIONS_BY_NAME,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.log = services.log.child({ component: 'gateway' });
+    this.limiter = new RateLimiter(
+      services.config.rateLimit.requestsPerSecond,
+      services.config.rateLimit.burst,
+    );
+  }
+
+  async handle(req: RawRequest, hostId = 'ecsimg'): Promise<GatewayResponse> {
+    const requestId = newRequestId();
+    let actionName = 'unknown';
+
+    try {
+      const params = collectParams(req);
+      actionName = params.all.Action ?? header(req, 'x-acs-action') ?? '';
+      const version = params.all.Version ?? header(req, 'x-acs-version');
+
+      if (!actionName) throw new EcsError('MissingParameter', { name: 'Action' });
+      if (version !== undefined && version !== API_VERSION) {
+        throw new EcsError('InvalidVersion', { version });
+      }
+      const action = this.actions.get(actionName);
+      if (!action) throw new EcsError('InvalidAction.NotFound', { action: actionName });
+
+      const { principal, throttleKey } = await this.authenticate(req, params);
+      const retryAfter = this.limiter.take(throttleKey, this.now());
+      if (retryAfter > 0) {
+        const err = new EcsError('Throttling.User');
+        return this.failure(err, requestId, hostId, actionName, {
+          'x-acs-retry-after': `${retryAfter * 1000}`,
+        });
+      }
+
+      const decoded = decodeParams(action.spec, params.all);
+      const ctx: RequestContext = {
+        requestId,
+        principal,
+        lang: pickLang(req),
+        log: this.log.child({ requestId, action: actionName }),
+        services: this.services,
+      };
+      this.authorize(action, ctx, decoded);
+      if (action.spec.regional && typeof decoded.RegionId === 'string') {
+        this.services.regions.require(decoded.RegionId);
+      }
+
+      if (action.spec.dryRun && decoded.DryRun === true) {
+        await action.validate?.(ctx, decoded as never);
+        throw new EcsError('DryRunOperation');
+      }
+
+      const body = await action.handle(ctx, decoded as never);
+      return {
+        status: 200,
+        body: { RequestId: requestId, ...body },
+        headers: {},
+        action: actionName,
+      };
+    } catch (err) {
+      if (isEcsError(err)) return this.failure(err, requestId, hostId, actionName);
+
+      this.log.error({ err, requestId, action: actionName }, '[gateway] unexpected failure');
+      return this.failure(new EcsError('InternalError'), requestId, hostId, actionName);
+    }
+  }
+
+  private failure(
+    err: EcsError,
+    requestId: string,
+    hostId: string,
+    action: string,
+    headers: Record<string, string> = {},
+  ): GatewayResponse {
+    if (err.status < 500 && err.code !== 'DryRunOperation') {
+      this.log.warn({ requestId, action, code: err.code }, `[gateway] ${err.code}: ${err.message}`);
+    }
+    return {
+      status: err.status,
+      body: errorBody(err, requestId, hostId),
+      headers,
+      action,
+      code: err.code,
+    };
+  }
+
+  private async authenticate(req: RawRequest, params: ReturnType<typeof collectParams>) {
+    const now = this.now();
+    const credential = readCredential(req, params, now);
+
+    if (credential.scheme === 'bearer') {
+      const cacheKey = `bearer:${credential.apiKey}`;
+      let cached = this.cached(cacheKey, now);
+      if (!cached) {
+        const principal = await this.services.accounts.resolveApiKey(credential.apiKey);
+        if (!principal) throw new EcsError('InvalidApiKey.NotFound');
+        cached = { principal, expires: now + KEY_CACHE_TTL_MS };
+        this.keyCache.set(cacheKey, cached);
+      }
+      return { principal: cached.principal, throttleKey: `api:${cached.principal.accountId}` };
+    }
+
+    const cacheKey = `ak:${credential.accessKeyId}`;
+    let cached = this.cached(cacheKey, now);
+    if (!cached) {
+      const resolved = await this.services.accounts.resolveAccessKey(credential.accessKeyId);
+      if (!resolved) throw new EcsError('InvalidAccessKeyId.NotFound');
+      cached = { ...resolved, expires: now + KEY_CACHE_TTL_MS };
+      this.keyCache.set(cacheKey, cached);
+    }
+    if (!credential.verify(cached.secret!)) throw new EcsError('SignatureDoesNotMatch');
+    if (!this.nonces.remember(credential.accessKeyId, credential.nonce, now)) {
+      throw new EcsError('SignatureNonceUsed');
+    }
+    return { principal: cached.principal, throttleKey: `ak:${credential.accessKeyId}` };
+  }
+
+  private cached(key: string, now: number): CachedKey | undefined {
+    const hit = this.keyCache.get(key);
+    if (hit && hit.expires > now) return hit;
+    if (hit) this.keyCache.delete(key);
+    return undefined;
+  }
+
+  private authorize(
+    action: ActionDefinition,
+    ctx: RequestContext,
+    params: Record<string, unknown>,
+  ) {
+    if (action.spec.adminOnly && !ctx.principal.isAdmin) throw new EcsError('Forbidden');
+
+    const ramUser = ctx.principal.ramUser;
+    if (!ramUser) return;
+    const region = typeof params.RegionId === 'string' ? params.RegionId : '*';
+    const resource =
+      action.resource?.(ctx, params as never) ??
+      `acs:ecs:${region}:${ctx.principal.accountId}:${action.spec.resource}/*`;
+    if (!isAllowed(ramUser.policies, `ecs:${action.spec.name}`, resource)) {
+      throw new EcsError('Forbidden.RAM', { action: action.spec.name, resource });
+    }
+  }
+}
+
+function pickLang(req: RawRequest): Lang {
+  const v = header(req, 'x-acs-accept-language') ?? header(req, 'accept-language') ?? '';
+  return v.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}

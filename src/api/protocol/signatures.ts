@@ -1,0 +1,186 @@
+/**
+ * Server-side verification of the three ways the official clients authenticate:
+ *  - ACS3-HMAC-SHA256 in the Authorization header (default of @alicloud/ecs20140526 v7);
+ *  - HMAC-SHA1 "signature v1" in the Signature parameter (pop-core, v7 with signatureAlgorithm 'v2');
+ *  - `Authorization: Bearer <apiKey>` (scripts, the console).
+ * Signatures are compared in constant time; nothing here logs a secret or a signature.
+ */
+import crypto from 'node:crypto';
+import { EcsError } from '../../domain/errors/index.js';
+import { pct } from './encoding.js';
+import { header, type CollectedParams, type RawRequest } from './params.js';
+
+export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+
+export type Credential =
+  | { scheme: 'acs3'; accessKeyId: string; nonce: string; verify: (secret: string) => boolean }
+  | { scheme: 'rpc-v1'; accessKeyId: string; nonce: string; verify: (secret: string) => boolean }
+  | { scheme: 'bearer'; apiKey: string };
+
+const ACS3_AUTH =
+  /^ACS3-HMAC-SHA256 Credential=([^,]*),SignedHeaders=([^,]*),Signature=([0-9a-f]+)$/;
+const ISO_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Parameters that belong to the signing envelope, not to the action. */
+export const ENVELOPE_PARAMS = new Set([
+  'Action',
+  'Version',
+  'Format',
+  'AccessKeyId',
+  'Signature',
+  'SignatureMethod',
+  'SignatureVersion',
+  'SignatureNonce',
+  'SignatureType',
+  'Timestamp',
+  'SecurityToken',
+  'BearerToken',
+  'OwnerId',
+  'OwnerAccount',
+  'ResourceOwnerId',
+  'ResourceOwnerAccount',
+  'callerUid',
+]);
+
+function sha256Hex(data: Buffer | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  // Compare equal-length digests so the comparison time does not reveal the expected length.
+  const ah = crypto.createHash('sha256').update(ab).digest();
+  const bh = crypto.createHash('sha256').update(bb).digest();
+  return crypto.timingSafeEqual(ah, bh) && ab.length === bb.length;
+}
+
+function checkFreshness(timestamp: string | undefined, now: number): void {
+  if (!timestamp || !ISO_SECONDS.test(timestamp)) {
+    throw new EcsError('IncompleteSignature', {}, 'The request carries no valid UTC timestamp.');
+  }
+  const t = Date.parse(timestamp);
+  if (Number.isNaN(t) || Math.abs(now - t) > MAX_CLOCK_SKEW_MS) {
+    throw new EcsError('InvalidTimeStamp.Expired');
+  }
+}
+
+/**
+ * Works out which scheme a request uses and prepares its verification. The caller looks up the
+ * secret for the AccessKey and calls `verify`, then records the nonce.
+ */
+export function readCredential(req: RawRequest, params: CollectedParams, now: number): Credential {
+  const authorization = header(req, 'authorization') ?? '';
+
+  if (authorization.startsWith('Bearer ')) {
+    const apiKey = authorization.slice('Bearer '.length).trim();
+    if (!apiKey) throw new EcsError('IncompleteSignature');
+    return { scheme: 'bearer', apiKey };
+  }
+
+  if (authorization.startsWith('ACS3-')) return readAcs3(req, params, authorization, now);
+
+  if (params.all.Signature !== undefined) return readRpcV1(req, params, now);
+
+  throw new EcsError('IncompleteSignature');
+}
+
+function readAcs3(
+  req: RawRequest,
+  params: CollectedParams,
+  authorization: string,
+  now: number,
+): Credential {
+  const m = ACS3_AUTH.exec(authorization);
+  if (!m) {
+    throw new EcsError(
+      'IncompleteSignature',
+      {},
+      'Only ACS3-HMAC-SHA256 is accepted among the ACS3 signature algorithms.',
+    );
+  }
+  const [, accessKeyId, signedHeadersText, signature] = m;
+
+  const nonce = header(req, 'x-acs-signature-nonce');
+  if (!accessKeyId || !nonce) throw new EcsError('IncompleteSignature');
+  checkFreshness(header(req, 'x-acs-date'), now);
+
+  const payloadHash = sha256Hex(req.body);
+  const declaredHash = header(req, 'x-acs-content-sha256');
+  const signedHeaders = signedHeadersText.split(';');
+
+  const verify = (secret: string): boolean => {
+    if (declaredHash !== undefined && declaredHash !== payloadHash) return false;
+    if (!signedHeaders.includes('host')) return false;
+
+    const canonicalQuery = [...params.query]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${pct(k)}=${pct(v)}`)
+      .join('&');
+    const canonicalHeaders = signedHeaders
+      .map((name) => `${name}:${(header(req, name) ?? '').trim()}\n`)
+      .join('');
+    const path = req.url.split('?')[0] || '/';
+    const canonicalRequest = [
+      req.method.toUpperCase(),
+      path,
+      canonicalQuery,
+      canonicalHeaders,
+      signedHeadersText,
+      declaredHash ?? payloadHash,
+    ].join('\n');
+
+    const stringToSign = `ACS3-HMAC-SHA256\n${sha256Hex(canonicalRequest)}`;
+    const expected = crypto.createHmac('sha256', secret).update(stringToSign).digest('hex');
+    return constantTimeEqual(expected, signature);
+  };
+
+  return { scheme: 'acs3', accessKeyId, nonce, verify };
+}
+
+function readRpcV1(req: RawRequest, params: CollectedParams, now: number): Credential {
+  const p = params.all;
+  if (!p.AccessKeyId || !p.SignatureNonce) throw new EcsError('IncompleteSignature');
+  if ((p.SignatureMethod ?? '').toUpperCase() !== 'HMAC-SHA1') {
+    throw new EcsError('IncompleteSignature', {}, 'SignatureMethod must be HMAC-SHA1.');
+  }
+  checkFreshness(p.Timestamp, now);
+
+  const verify = (secret: string): boolean => {
+    const canonical = Object.keys(p)
+      .filter((k) => k !== 'Signature')
+      .sort()
+      .map((k) => `${pct(k)}=${pct(p[k])}`)
+      .join('&');
+    const stringToSign = `${req.method.toUpperCase()}&${pct('/')}&${pct(canonical)}`;
+    const expected = crypto.createHmac('sha1', `${secret}&`).update(stringToSign).digest('base64');
+    return constantTimeEqual(expected, p.Signature);
+  };
+
+  return { scheme: 'rpc-v1', accessKeyId: p.AccessKeyId, nonce: p.SignatureNonce, verify };
+}
+
+/**
+ * Remembers nonces for the freshness window so a replayed request is refused.
+ * TODO(nonce-sharing): nonces live in this process's memory; several `serve` processes behind one
+ * load balancer would each accept one replay. A shared store (the database) would close that.
+ */
+export class NonceCache {
+  private readonly seen = new Map<string, number>();
+  private lastSweep = 0;
+
+  /** Returns false when the nonce was already used within the window. */
+  remember(accessKeyId: string, nonce: string, now: number): boolean {
+    this.sweep(now);
+    const key = `${accessKeyId}\u0000${nonce}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, now + 2 * MAX_CLOCK_SKEW_MS);
+    return true;
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 10_000) return;
+    this.lastSweep = now;
+    for (const [key, expires] of this.seen) if (expires < now) this.seen.delete(key);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * HTTP wiring: the RPC endpoint on `/` (GET and POST), `/healthz`, `/metrics`, `/api/actions`
+ * (the action declarations, for the console's forms) and the console's files at `/console/`.
+ */
+import http from 'node:http';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { ACTIONS } from './actions/index.js';
+import type { Services } from './context.js';
+import { Gateway } from './gateway.js';
+import { ApiMetrics } from './metrics.js';
+import { JSON_CONTENT_TYPE } from './protocol/render.js';
+
+/** Room for 16 KB Image Builder templates in the query string, percent-encoded (×3) and more. */
+export const MAX_HEADER_BYTES = 256 * 1024;
+
+export interface ServerOptions {
+  /** Extra routes (the console, buckets …) registered by other areas. */
+  plugins?: Array<(app: FastifyInstance, services: Services) => Promise<void> | void>;
+}
+
+export async function buildServer(
+  services: Services,
+  options: ServerOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 4 * 1024 * 1024,
+    serverFactory: (handler) => http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
+  });
+  const gateway = new Gateway(services);
+  const metrics = new ApiMetrics();
+
+  // The ACS3 signature covers the body's bytes, so every body is kept raw.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const rpc = async (req: FastifyRequest) => {
+    const stopTimer = metrics.latency.startTimer();
+    const result = await gateway.handle(
+      {
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+      },
+      req.headers.host ?? 'ecsimg',
+    );
+    stopTimer({ action: result.action });
+    metrics.requests.inc({ action: result.action, status: result.status, code: result.code ?? '' });
+    return result;
+  };
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/',
+    handler: async (req, reply) => {
+      if (isBrowserVisit(req)) return reply.redirect('/console/', 302);
+      const result = await rpc(req);
+      return reply
+        .code(result.status)
+        .headers(result.headers)
+        .header('content-type', JSON_CONTENT_TYPE)
+        .send(JSON.stringify(result.body));
+    },
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_req, reply) =>
+    reply
+      .header('content-type', metrics.registry.contentType)
+      .send(await metrics.registry.metrics()),
+  );
+
+  app.get('/api/actions', async () => ({ actions: ACTIONS.map((a) => a.spec) }));
+
+  for (const plugin of options.plugins ?? []) await plugin(app, services);
+  return app;
+}
+
+/** A person typing the address in a browser: GET / with no action, asking for HTML. */
+function isBrowserVisit(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' || req.url !== '/') return false;
+  return (req.headers.accept ?? '').includes('text/html');
+}

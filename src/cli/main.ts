@@ -1,0 +1,45 @@
+/**
+ * The `ecsimg` command line: server processes (`serve`, `worker`), administration (`accounts`),
+ * disk tools (`image inspect|convert`), and a client for every API action.
+ */
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.js';
+import { CliError, EXIT, type CliIo } from './io.js';
+import { registerServeCommands } from './serve.js';
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('ecsimg')
+    .description('Self-hosted custom VM image service speaking the Alibaba Cloud ECS image API')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  registerServeCommands(program, io);
+  return program;
+}
+
+/** Runs the CLI and resolves to the exit code (the process is not exited here). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      io.stderr.write(`error: ${err.message}\n`);
+      if (err.fix) io.stderr.write(`fix: ${err.fix}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr.write(`error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.failure;
+  }
+}

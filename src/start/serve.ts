@@ -1,0 +1,47 @@
+/**
+ * `ecsimg serve`: the HTTP API, the console and (unless disabled) an embedded worker in one
+ * process.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildServer } from '../api/server.js';
+import type { Config } from '../config/index.js';
+import { createLogger, type Logger } from '../log/index.js';
+import { buildServices, type BuiltServices } from './services.js';
+import { onShutdown } from './shutdown.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: BuiltServices;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts everything `serve` runs; used by the CLI and, in-process, by the tests. */
+export async function startServer(
+  config: Config,
+  options: { log?: Logger; schema?: string } = {},
+): Promise<RunningServer> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const services = await buildServices(config, log, { schema: options.schema });
+  const app = await buildServer(services);
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+
+  const close = async () => {
+    await app.close();
+    await services.close();
+  };
+  return { app, services, url, close };
+}
+
+export async function serve(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const running = await startServer(config, { log });
+  log.info(`[serve] ecsimg listening on ${running.url} (console: ${running.url}/console/)`);
+  log.info(`[serve] administrator credentials: ${running.services.credentialsFile}`);
+  onShutdown(log, [running.close]);
+}

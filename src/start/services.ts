@@ -1,0 +1,39 @@
+/**
+ * Builds the services a process needs from its configuration: the store (migrated), the
+ * accounts with the administrator bootstrapped, the regions. Shared by `serve` and `worker`.
+ */
+import type { Services } from '../api/context.js';
+import type { Config } from '../config/index.js';
+import { AccountService } from '../domain/accounts/service.js';
+import { SecretBox, loadMasterKey } from '../domain/accounts/secrets.js';
+import { RegionCatalogue } from '../domain/regions/index.js';
+import type { Logger } from '../log/index.js';
+import { openStore } from '../store/index.js';
+
+export interface BuiltServices extends Services {
+  /** Where the administrator's credentials were written (or already are). */
+  credentialsFile: string;
+  close(): Promise<void>;
+}
+
+export async function buildServices(
+  config: Config,
+  log: Logger,
+  options: { schema?: string } = {},
+): Promise<BuiltServices> {
+  const store = await openStore(config.databaseUrl, options);
+  const secrets = new SecretBox(loadMasterKey(config.dataDir, config.masterKeyHex));
+  const accounts = new AccountService(store, secrets);
+  const admin = await accounts.ensureAdmin(config.dataDir, config.adminPreset);
+  if (admin.created) log.info(`[start] created the administrator account ${admin.accountId}`);
+
+  return {
+    config,
+    store,
+    accounts,
+    regions: new RegionCatalogue(config.regions),
+    log,
+    credentialsFile: admin.file,
+    close: () => store.close(),
+  };
+}

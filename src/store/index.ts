@@ -1,0 +1,49 @@
+/**
+ * The metadata store: one object holding every repository over one database connection.
+ * Repositories are the only code that writes SQL; nothing above them knows the dialect.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { openDatabase, type DialectName } from './db.js';
+import { migrateToLatest } from './migrations/index.js';
+import { AccountsRepository } from './repositories/accounts.js';
+import type { Database } from './schema.js';
+
+export type { Database } from './schema.js';
+export type { DialectName } from './db.js';
+
+export class Store {
+  readonly accounts: AccountsRepository;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: DialectName,
+    private readonly closeFn: () => Promise<void>,
+  ) {
+    this.accounts = new AccountsRepository(db);
+  }
+
+  /** Runs `fn` in one transaction with repositories bound to it. */
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.db
+      .transaction()
+      .execute((trx: Transaction<Database>) =>
+        fn(new Store(trx, this.dialect, async () => undefined)),
+      );
+  }
+
+  async close(): Promise<void> {
+    await this.closeFn();
+  }
+}
+
+/**
+ * Opens the database, applies pending migrations and returns the store.
+ *
+ * @example
+ *   const store = await openStore('sqlite:./data/ecsimg.db');
+ */
+export async function openStore(url: string, options: { schema?: string } = {}): Promise<Store> {
+  const opened = await openDatabase(url, options);
+  await migrateToLatest(opened.db as Kysely<unknown>);
+  return new Store(opened.db, opened.dialect, opened.close);
+}
