@@ -14,6 +14,7 @@ export const FORMAT_MODULES: FormatModule[] = [
   qcow2Module,
   vhdModule,
   vdiFormat,
+  vmdkFormat,
   isoModule,
   rawModule,
 ];
