@@ -113,8 +113,12 @@ export interface WriteOptions {
 
 export interface FormatModule {
   readonly format: DiskFormat;
-  /** Cheap check on the first bytes (at least 64 KiB or the whole file when smaller). */
-  probe(head: Buffer, size: number): boolean;
+  /**
+   * Cheap check on the first bytes (at least 64 KiB or the whole file when smaller). `tail` holds
+   * the last bytes (up to 64 KiB) for formats found by a trailer (fixed VHD, VMDK footers); it is
+   * optional so modules that only look at the head can ignore it.
+   */
+  probe(head: Buffer, size: number, tail?: Buffer): boolean;
   /** Bounded reads of headers and tables only; never throws for bad input (returns reasons). */
   inspect(source: ByteSource, limits: InspectLimits): Promise<InspectResult>;
   /** Opens a reader on a source the inspector found safe. */
@@ -123,6 +127,16 @@ export interface FormatModule {
   write?(
     input: ExtentSource,
     out: NodeJS.WritableStream,
+    options: WriteOptions,
+  ): Promise<{ bytesWritten: number }>;
+  /**
+   * Optional: writes to a local file that can be seeked, so tables can be patched after the data
+   * (one pass over the input instead of map + data). `writeImage` prefers it when the output is a
+   * path, and falls back to `write` on a file stream otherwise.
+   */
+  writeFile?(
+    input: ExtentSource,
+    path: string,
     options: WriteOptions,
   ): Promise<{ bytesWritten: number }>;
 }

@@ -1,0 +1,65 @@
+/**
+ * Zero detection without per-byte JavaScript loops: every test is a memcmp (Buffer#compare)
+ * against a preallocated zero buffer.
+ */
+
+const ZERO_BYTES = 4 * 1024 * 1024;
+/** Shared all-zero buffer. Never write into it. */
+export const ZERO_BUFFER: Buffer = Buffer.alloc(ZERO_BYTES);
+
+const COARSE_BYTES = 64 * 1024;
+
+/** True when buf[start, end) is all zero bytes. */
+export function isZeroRange(buf: Buffer, start = 0, end = buf.length): boolean {
+  for (let pos = start; pos < end; pos += ZERO_BYTES) {
+    const stop = Math.min(end, pos + ZERO_BYTES);
+    if (ZERO_BUFFER.compare(buf, pos, stop, 0, stop - pos) !== 0) return false;
+  }
+  return true;
+}
+
+/** A zeros buffer of `length` bytes: a view of the shared one when small enough. */
+export function zeros(length: number): Buffer {
+  return length <= ZERO_BYTES ? ZERO_BUFFER.subarray(0, length) : Buffer.alloc(length);
+}
+
+/**
+ * Splits buf[0, length) into maximal runs of zero / non-zero granules of `granularity` bytes
+ * (the last granule may be short). Checks 64 KiB blocks first so zero areas cost one memcmp each.
+ */
+export function zeroRuns(
+  buf: Buffer,
+  granularity: number,
+  emit: (start: number, end: number, zero: boolean) => void,
+  length = buf.length,
+): void {
+  let runStart = 0;
+  let runZero: boolean | undefined;
+  const push = (start: number, end: number, zero: boolean) => {
+    if (runZero === zero) return;
+    if (runZero !== undefined) emit(runStart, start, runZero);
+    runStart = start;
+    runZero = zero;
+    void end;
+  };
+
+  if (isZeroRange(buf, 0, length)) {
+    if (length > 0) emit(0, length, true);
+    return;
+  }
+  const coarse = Math.max(granularity, COARSE_BYTES);
+  for (let pos = 0; pos < length; pos += coarse) {
+    const stop = Math.min(length, pos + coarse);
+    if (isZeroRange(buf, pos, stop)) {
+      push(pos, stop, true);
+    } else if (granularity >= coarse) {
+      push(pos, stop, false);
+    } else {
+      for (let g = pos; g < stop; g += granularity) {
+        const gEnd = Math.min(stop, g + granularity);
+        push(g, gEnd, ZERO_BUFFER.compare(buf, g, gEnd, 0, gEnd - g) === 0);
+      }
+    }
+  }
+  if (runZero !== undefined) emit(runStart, length, runZero);
+}

@@ -1,0 +1,277 @@
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
+import {
+  DEFAULT_CHUNK_BYTES,
+  ExtentMerger,
+  chunkBytes,
+  mergeRuns,
+  prefetch,
+  readFromExtents,
+} from '../common/extents.js';
+import { FormatError } from '../errors.js';
+import type { ByteSource, DiskReader, Extent, MapRun } from '../types.js';
+import { decodeL1, decodeL2, type L2Entry, type Qcow2Layout } from './constants.js';
+
+const inflateRawAsync = promisify(inflateRaw);
+const L2_CACHE_TABLES = 32;
+
+type Piece =
+  | { start: number; end: number; kind: 'zero' }
+  | { start: number; end: number; kind: 'host'; host: number }
+  | {
+      start: number;
+      end: number;
+      kind: 'compressed';
+      cluster: number;
+      host: number;
+      bytes: number;
+    };
+
+/**
+ * Reads a qcow2 the inspector accepted: L1 in memory (bounded by the inspector), L2 tables on
+ * demand through a small cache, compressed clusters inflated (raw deflate, capped at one
+ * cluster) on libuv's thread pool, so several windows decompress in parallel.
+ */
+export class Qcow2Reader implements DiskReader {
+  readonly format = 'qcow2' as const;
+  readonly virtualSize: number;
+  private readonly clusterSize: number;
+  private readonly l2Entries: number;
+  private readonly l2Cache = new Map<number, Promise<Buffer>>();
+
+  private constructor(
+    private readonly source: ByteSource,
+    private readonly layout: Qcow2Layout,
+    private readonly l1: Buffer,
+  ) {
+    this.virtualSize = layout.virtualSize;
+    this.clusterSize = 2 ** layout.clusterBits;
+    this.l2Entries = this.clusterSize / 8;
+  }
+
+  static async open(source: ByteSource, layout: Qcow2Layout): Promise<Qcow2Reader> {
+    const l1 = await source.read(layout.l1Offset, layout.l1Size * 8);
+    if (l1.length !== layout.l1Size * 8) {
+      throw new FormatError('QCOW2_TABLE_OUTSIDE_FILE', 'L1 table is cut short');
+    }
+    return new Qcow2Reader(source, layout, l1);
+  }
+
+  async *map(): AsyncIterable<MapRun> {
+    yield* mergeRuns(this.rawMap());
+  }
+
+  extents(options?: { maxChunkBytes?: number; signal?: AbortSignal }): AsyncIterable<Extent> {
+    return this.rangeExtents(
+      0,
+      this.virtualSize,
+      chunkBytes(options?.maxChunkBytes),
+      options?.signal,
+    );
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    const end = Math.min(this.virtualSize, offset + length);
+    return readFromExtents(this.rangeExtents(offset, end, DEFAULT_CHUNK_BYTES), offset, length);
+  }
+
+  async close(): Promise<void> {
+    await this.source.close();
+  }
+
+  private async *rawMap(): AsyncIterable<MapRun> {
+    const C = this.clusterSize;
+    const clusters = Math.ceil(this.virtualSize / C);
+    for (let i = 0; i * this.l2Entries < clusters; i++) {
+      const first = i * this.l2Entries;
+      const count = Math.min(this.l2Entries, clusters - first);
+      const table = await this.l2Table(i);
+      for (let j = 0; j < count; j++) {
+        const e = table ? this.entry(table, j, first + j) : undefined;
+        const zero = !e || e.kind === 'zero' || e.kind === 'unallocated';
+        const start = (first + j) * C;
+        yield { offset: start, length: Math.min(C, this.virtualSize - start), zero };
+      }
+    }
+  }
+
+  private async *rangeExtents(
+    start: number,
+    end: number,
+    maxChunk: number,
+    signal?: AbortSignal,
+  ): AsyncIterable<Extent> {
+    const self = this;
+    function* producers() {
+      for (let w = Math.floor(start / maxChunk) * maxChunk; w < end; w += maxChunk) {
+        const ws = Math.max(w, start);
+        const we = Math.min(w + maxChunk, end);
+        yield () => self.window(ws, we);
+      }
+    }
+
+    const merger = new ExtentMerger();
+    for await (const extents of prefetch(producers(), 3, signal)) {
+      for (const e of extents) yield* merger.push(e);
+    }
+    yield* merger.flush();
+  }
+
+  /** The extents of guest range [ws, we): zero pieces, and data read in as few reads as possible. */
+  private async window(ws: number, we: number): Promise<Extent[]> {
+    const C = this.clusterSize;
+    const pieces: Piece[] = [];
+    for (let c = Math.floor(ws / C); c * C < we; c++) {
+      const s = Math.max(ws, c * C);
+      const e = Math.min(we, (c + 1) * C);
+      const entry = await this.lookup(c);
+      if (entry.kind === 'data')
+        pieces.push({ start: s, end: e, kind: 'host', host: entry.hostOffset + (s - c * C) });
+      else if (entry.kind === 'compressed') {
+        pieces.push({
+          start: s,
+          end: e,
+          kind: 'compressed',
+          cluster: c,
+          host: entry.hostOffset,
+          bytes: entry.compressedBytes,
+        });
+      } else pieces.push({ start: s, end: e, kind: 'zero' });
+    }
+
+    // Group consecutive non-zero pieces into data extents.
+    const out: Extent[] = [];
+    for (let i = 0; i < pieces.length;) {
+      const p = pieces[i];
+      if (p.kind === 'zero') {
+        let j = i;
+        while (j + 1 < pieces.length && pieces[j + 1].kind === 'zero') j++;
+        out.push({ offset: p.start, length: pieces[j].end - p.start, zero: true });
+        i = j + 1;
+        continue;
+      }
+      let j = i;
+      while (j + 1 < pieces.length && pieces[j + 1].kind !== 'zero') j++;
+      const group = pieces.slice(i, j + 1);
+      const data = await this.readGroup(group);
+      out.push({ offset: p.start, length: data.length, zero: false, data });
+      i = j + 1;
+    }
+    return out;
+  }
+
+  private async readGroup(group: Piece[]): Promise<Buffer> {
+    const start = group[0].start;
+    const length = group[group.length - 1].end - start;
+    const contiguous = group.every(
+      (p, k) =>
+        p.kind === 'host' &&
+        (k === 0 ||
+          (group[k - 1] as { host: number }).host + (group[k - 1].end - group[k - 1].start) ===
+            p.host),
+    );
+    if (contiguous) return this.readHost((group[0] as { host: number }).host, length);
+
+    const buf = Buffer.alloc(length);
+    for (let k = 0; k < group.length;) {
+      const p = group[k];
+      if (p.kind === 'compressed') {
+        const cluster = await this.inflate(p.host, p.bytes, p.cluster);
+        const within = p.start - p.cluster * this.clusterSize;
+        cluster.copy(buf, p.start - start, within, within + (p.end - p.start));
+        k++;
+        continue;
+      }
+      // Extend over host-contiguous followers and read them at once.
+      let m = k;
+      while (
+        m + 1 < group.length &&
+        group[m + 1].kind === 'host' &&
+        (group[m] as { host: number }).host + (group[m].end - group[m].start) ===
+          (group[m + 1] as { host: number }).host
+      ) {
+        m++;
+      }
+      const host = (p as { host: number }).host;
+      const data = await this.readHost(host, group[m].end - p.start);
+      data.copy(buf, p.start - start);
+      k = m + 1;
+    }
+    return buf;
+  }
+
+  /** Reads host bytes; the part past the end of the file (qemu's short last cluster) is zeros. */
+  private async readHost(offset: number, length: number): Promise<Buffer> {
+    const data = await this.source.read(offset, length);
+    if (data.length === length) return data;
+    const full = Buffer.alloc(length);
+    data.copy(full);
+    return full;
+  }
+
+  private async inflate(host: number, bytes: number, cluster: number): Promise<Buffer> {
+    const C = this.clusterSize;
+    const compressed = await this.source.read(host, Math.min(bytes, 2 * C + 512));
+    let out: Buffer;
+    try {
+      // Deflate streams that would inflate past one cluster are a bomb: maxOutputLength stops it.
+      out = await inflateRawAsync(compressed, { maxOutputLength: C, finishFlush: 2 /* SYNC */ });
+    } catch (err) {
+      throw new FormatError(
+        'QCOW2_BAD_COMPRESSED_CLUSTER',
+        `cluster ${cluster}: ${(err as Error).message}`,
+      );
+    }
+    if (out.length !== C) {
+      // The last cluster of an odd-sized disk still inflates to a whole cluster in qemu images.
+      if (out.length > C)
+        throw new FormatError('QCOW2_BAD_COMPRESSED_CLUSTER', `cluster ${cluster} too large`);
+      const full = Buffer.alloc(C);
+      out.copy(full);
+      out = full;
+    }
+    return out;
+  }
+
+  private async lookup(cluster: number): Promise<L2Entry> {
+    const i = Math.floor(cluster / this.l2Entries);
+    const table = await this.l2Table(i);
+    return table ? this.entry(table, cluster % this.l2Entries, cluster) : { kind: 'unallocated' };
+  }
+
+  /** Decodes and re-checks one entry (defence in depth: the inspector already did). */
+  private entry(table: Buffer, index: number, cluster: number): L2Entry {
+    const e = decodeL2(table, index * 8, this.layout.clusterBits, this.layout.version);
+    if (e.kind === 'invalid')
+      throw new FormatError('QCOW2_BAD_TABLE_ENTRY', `cluster ${cluster}: ${e.why}`);
+    if (
+      (e.kind === 'data' || e.kind === 'compressed') &&
+      (e.hostOffset < this.clusterSize || e.hostOffset >= this.layout.fileSize)
+    ) {
+      throw new FormatError('QCOW2_CLUSTER_OUTSIDE_FILE', `cluster ${cluster} at ${e.hostOffset}`);
+    }
+    return e;
+  }
+
+  private l2Table(index: number): Promise<Buffer> | undefined {
+    if (index >= this.layout.l1Size) return undefined;
+    const offset = decodeL1(this.l1, index * 8);
+    if (offset === 0) return undefined;
+    if (
+      offset < 0 ||
+      offset < this.clusterSize ||
+      offset + this.clusterSize > this.layout.fileSize
+    ) {
+      throw new FormatError('QCOW2_BAD_TABLE_ENTRY', `L1 entry ${index} is invalid`);
+    }
+    let table = this.l2Cache.get(index);
+    if (!table) {
+      table = this.source.read(offset, this.clusterSize);
+      this.l2Cache.set(index, table);
+      if (this.l2Cache.size > L2_CACHE_TABLES) {
+        this.l2Cache.delete(this.l2Cache.keys().next().value as number);
+      }
+    }
+    return table;
+  }
+}
