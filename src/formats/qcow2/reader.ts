@@ -102,11 +102,22 @@ export class Qcow2Reader implements DiskReader {
     signal?: AbortSignal,
   ): AsyncIterable<Extent> {
     const self = this;
-    function* producers() {
-      for (let w = Math.floor(start / maxChunk) * maxChunk; w < end; w += maxChunk) {
-        const ws = Math.max(w, start);
-        const we = Math.min(w + maxChunk, end);
+    const slotBytes = this.l2Entries * this.clusterSize;
+    function* producers(): Generator<() => Promise<Extent[]>> {
+      for (let w = start; w < end;) {
+        // A whole L1 slot without an L2 table is zeros: one extent, no lookups.
+        const slot = Math.floor(w / slotBytes);
+        if (slot >= self.layout.l1Size || decodeL1(self.l1, slot * 8) === 0) {
+          const stop = Math.min(end, (slot + 1) * slotBytes);
+          const zero: Extent = { offset: w, length: stop - w, zero: true };
+          yield async () => [zero];
+          w = stop;
+          continue;
+        }
+        const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
+        const ws = w;
         yield () => self.window(ws, we);
+        w = we;
       }
     }
 

@@ -72,11 +72,25 @@ export class VhdDynamicReader implements DiskReader {
 
   private async *rangeExtents(start: number, end: number, maxChunk: number, signal?: AbortSignal) {
     const self = this;
-    function* producers() {
-      for (let w = Math.floor(start / maxChunk) * maxChunk; w < end; w += maxChunk) {
-        const ws = Math.max(w, start);
-        const we = Math.min(w + maxChunk, end);
+    const B = this.layout.blockSize;
+    const unallocated = (b: number) =>
+      b >= self.layout.batEntries || self.bat.readUInt32BE(b * 4) === UNALLOCATED;
+    function* producers(): Generator<() => Promise<Extent[]>> {
+      for (let w = start; w < end;) {
+        // Runs of unallocated blocks are zeros: one extent, no reads.
+        let b = Math.floor(w / B);
+        if (unallocated(b)) {
+          while ((b + 1) * B < end && unallocated(b + 1)) b++;
+          const stop = Math.min(end, (b + 1) * B);
+          const zero: Extent = { offset: w, length: stop - w, zero: true };
+          yield async () => [zero];
+          w = stop;
+          continue;
+        }
+        const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
+        const ws = w;
         yield () => self.window(ws, we);
+        w = we;
       }
     }
     const merger = new ExtentMerger();
