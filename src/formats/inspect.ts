@@ -1,4 +1,5 @@
 import { PARTITION_PROBE_BYTES, detectPartitionTable } from './common/partition.js';
+import { readClamped } from './source.js';
 import { FormatError, reason } from './errors.js';
 import { FORMAT_MODULES, formatModule } from './registry.js';
 import type { ByteSource, DiskFormat, InspectLimits, InspectResult } from './types.js';
@@ -33,7 +34,7 @@ export async function inspect(
   options: InspectOptions = {},
 ): Promise<InspectResult> {
   const limits: InspectLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const head = await source.read(0, PROBE_BYTES);
+  const head = await readClamped(source, 0, PROBE_BYTES);
   const tailStart = Math.max(0, source.size - PROBE_BYTES);
   const tail = tailStart === 0 ? head : await source.read(tailStart, source.size - tailStart);
 

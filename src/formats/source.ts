@@ -54,3 +54,12 @@ function clampLength(offset: number, length: number, size: number): number {
   }
   return Math.max(0, Math.min(length, size - offset));
 }
+
+/**
+ * Reads at most `length` bytes at `offset` without ever asking the source for bytes past its end
+ * (callers handle the short buffer). Every parser uses it where a length comes from the file.
+ */
+export function readClamped(source: ByteSource, offset: number, length: number): Promise<Buffer> {
+  const start = Math.min(Math.max(0, offset), source.size);
+  return source.read(start, Math.max(0, Math.min(length, source.size - start)));
+}

@@ -27,11 +27,11 @@ export function qemuAvailable(): boolean {
   return spawnSync(QEMU_IMG, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs `qemu-img ARGS` under a 1 GiB address-space and 60 s CPU limit. Never throws. */
+/** Runs `qemu-img ARGS` under a 4 GiB address-space (qemu -c needs room for thread stacks) and 60 s CPU limit. Never throws. */
 export function qemuImg(args: string[], timeoutSeconds = 120): RunResult {
   const r = spawnSync(
     'prlimit',
-    ['--as=1073741824', '--cpu=60', 'timeout', String(timeoutSeconds), QEMU_IMG, ...args],
+    ['--as=4294967296', '--cpu=60', 'timeout', String(timeoutSeconds), QEMU_IMG, ...args],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };

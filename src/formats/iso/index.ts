@@ -1,4 +1,5 @@
 import { reason } from '../errors.js';
+import { readClamped } from '../source.js';
 import { RawReader } from '../raw/raw-reader.js';
 import type { ByteSource, FormatModule, InspectLimits, InspectResult } from '../types.js';
 
@@ -37,7 +38,7 @@ export const isoModule: FormatModule = {
     // Walk the volume descriptor set to the primary descriptor (type 1), bounded.
     for (let i = 0; i < MAX_DESCRIPTORS; i++) {
       const at = FIRST_DESCRIPTOR + i * SECTOR_BYTES;
-      const vd = await source.read(at, SECTOR_BYTES);
+      const vd = await readClamped(source, at, SECTOR_BYTES);
       if (vd.length < SECTOR_BYTES || !hasIdentifier(vd, 0)) {
         result.reasons.push(reason('ISO_TRUNCATED', `volume descriptor ${i} is missing or cut`));
         break;

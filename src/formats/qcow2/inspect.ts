@@ -1,4 +1,5 @@
 import { reason } from '../errors.js';
+import { readClamped } from '../source.js';
 import type { ByteSource, InspectLimits, InspectResult, RefusalReason } from '../types.js';
 import {
   EXT_BACKING_FORMAT,
@@ -53,7 +54,7 @@ export async function inspectQcow2(
     return result;
   };
 
-  const fixed = await source.read(0, V3_MIN_HEADER_BYTES);
+  const fixed = await readClamped(source, 0, V3_MIN_HEADER_BYTES);
   if (fixed.length < V2_HEADER_BYTES || fixed.readUInt32BE(0) !== QCOW2_MAGIC) {
     refuse('QCOW2_TRUNCATED', `header needs ${V2_HEADER_BYTES} bytes, file has ${source.size}`);
     return done();
@@ -124,7 +125,7 @@ export async function inspectQcow2(
     }
     if (refcountOrder > 6) refuse('QCOW2_BAD_HEADER', `refcount_order ${refcountOrder}`);
     if (incompatLo & INCOMPAT_COMPRESSION_TYPE) {
-      const head = await source.read(0, headerLength);
+      const head = await readClamped(source, 0, headerLength);
       const type = head.length > 104 ? head[104] : -1;
       if (type !== 0) refuse('QCOW2_UNSUPPORTED_COMPRESSION', `compression type ${type} (zstd?)`);
     }

@@ -1,4 +1,5 @@
 import { promisify } from 'node:util';
+import { readClamped } from '../source.js';
 import { inflateRaw } from 'node:zlib';
 import {
   DEFAULT_CHUNK_BYTES,
@@ -213,7 +214,7 @@ export class Qcow2Reader implements DiskReader {
 
   /** Reads host bytes; the part past the end of the file (qemu's short last cluster) is zeros. */
   private async readHost(offset: number, length: number): Promise<Buffer> {
-    const data = await this.source.read(offset, length);
+    const data = await readClamped(this.source, offset, length);
     if (data.length === length) return data;
     const full = Buffer.alloc(length);
     data.copy(full);
@@ -222,7 +223,7 @@ export class Qcow2Reader implements DiskReader {
 
   private async inflate(host: number, bytes: number, cluster: number): Promise<Buffer> {
     const C = this.clusterSize;
-    const compressed = await this.source.read(host, Math.min(bytes, 2 * C + 512));
+    const compressed = await readClamped(this.source, host, Math.min(bytes, 2 * C + 512));
     let out: Buffer;
     try {
       // Deflate streams that would inflate past one cluster are a bomb: maxOutputLength stops it.
