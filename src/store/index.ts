@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { openDatabase, type DialectName } from './db.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AccountsRepository } from './repositories/accounts.js';
+import { TasksRepository } from './repositories/tasks.js';
 import type { Database } from './schema.js';
 
 export type { Database } from './schema.js';
@@ -13,6 +14,7 @@ export type { DialectName } from './db.js';
 
 export class Store {
   readonly accounts: AccountsRepository;
+  readonly tasks: TasksRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -20,6 +22,7 @@ export class Store {
     private readonly closeFn: () => Promise<void>,
   ) {
     this.accounts = new AccountsRepository(db);
+    this.tasks = new TasksRepository(db, dialect);
   }
 
   /** Runs `fn` in one transaction with repositories bound to it. */

@@ -8,10 +8,12 @@ import type {
   ApiKeysTable,
   RamUsersTable,
 } from './tables/accounts.js';
+import type { TasksTable } from './tables/tasks.js';
 
 export interface Database {
   accounts: AccountsTable;
   ram_users: RamUsersTable;
   access_keys: AccessKeysTable;
   api_keys: ApiKeysTable;
+  tasks: TasksTable;
 }

@@ -4,9 +4,11 @@
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './0001-accounts.js';
+import * as m0002 from './0002-tasks.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': m0001,
+  '0002-tasks': m0002,
 };
 
 class InCodeProvider implements MigrationProvider {
