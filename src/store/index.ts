@@ -6,6 +6,9 @@ import type { Kysely, Transaction } from 'kysely';
 import { openDatabase, type DialectName } from './db.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AccountsRepository } from './repositories/accounts.js';
+import { ClientTokensRepository } from './repositories/client-tokens.js';
+import { ImagesRepository } from './repositories/images.js';
+import { TagsRepository } from './repositories/tags.js';
 import { TasksRepository } from './repositories/tasks.js';
 import type { Database } from './schema.js';
 
@@ -15,6 +18,9 @@ export type { DialectName } from './db.js';
 export class Store {
   readonly accounts: AccountsRepository;
   readonly tasks: TasksRepository;
+  readonly images: ImagesRepository;
+  readonly tags: TagsRepository;
+  readonly clientTokens: ClientTokensRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -23,6 +29,9 @@ export class Store {
   ) {
     this.accounts = new AccountsRepository(db);
     this.tasks = new TasksRepository(db, dialect);
+    this.images = new ImagesRepository(db);
+    this.tags = new TagsRepository(db);
+    this.clientTokens = new ClientTokensRepository(db);
   }
 
   /** Runs `fn` in one transaction with repositories bound to it. */

@@ -8,6 +8,13 @@ import type {
   ApiKeysTable,
   RamUsersTable,
 } from './tables/accounts.js';
+import type { ClientTokensTable } from './tables/client-tokens.js';
+import type {
+  ImageDiskDeviceMappingsTable,
+  ImageSharesTable,
+  ImagesTable,
+} from './tables/images.js';
+import type { TagsTable } from './tables/tags.js';
 import type { TasksTable } from './tables/tasks.js';
 
 export interface Database {
@@ -16,4 +23,9 @@ export interface Database {
   access_keys: AccessKeysTable;
   api_keys: ApiKeysTable;
   tasks: TasksTable;
+  images: ImagesTable;
+  image_disk_device_mappings: ImageDiskDeviceMappingsTable;
+  image_shares: ImageSharesTable;
+  tags: TagsTable;
+  client_tokens: ClientTokensTable;
 }

@@ -5,10 +5,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './0001-accounts.js';
 import * as m0002 from './0002-tasks.js';
+import * as m0003 from './0003-images.js';
+import * as m0004 from './0004-client-tokens.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': m0001,
   '0002-tasks': m0002,
+  '0003-images': m0003,
+  '0004-client-tokens': m0004,
 };
 
 class InCodeProvider implements MigrationProvider {

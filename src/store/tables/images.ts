@@ -1,0 +1,76 @@
+/** The image catalogue's tables. Times are epoch milliseconds; flags are 0/1. */
+
+export interface ImagesTable {
+  region_id: string;
+  /** `m-…` for custom images; the file-like name for system images. */
+  id: string;
+  category: 'system' | 'custom' | 'marketplace';
+  /** The owning account's UID (system images: a fixed system UID). */
+  owner_id: string;
+  name: string;
+  description: string;
+  family: string | null;
+  version: string;
+  status: string;
+  /** 0–100 */
+  progress: number;
+  origin: string;
+  source_image_id: string | null;
+  source_region_id: string | null;
+  lock_operation: string | null;
+  os_type: string;
+  os_name: string;
+  os_name_en: string;
+  platform: string;
+  architecture: string;
+  boot_mode: string;
+  size_gib: number;
+  license_type: string;
+  is_copied: number;
+  is_public: number;
+  is_support_io_optimized: number;
+  is_support_cloudinit: number;
+  login_as_non_root_supported: number;
+  classic_network: number;
+  usable: number;
+  is_expired: number;
+  imds_support: string;
+  nvme_support: string;
+  cpu_online_upgrade: string;
+  cpu_online_downgrade: string;
+  memory_online_upgrade: string;
+  memory_online_downgrade: string;
+  secure_boot_support: string;
+  product_code: string;
+  supplier_name: string;
+  resource_group_id: string;
+  detection: string | null;
+  failure_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ImageDiskDeviceMappingsTable {
+  region_id: string;
+  image_id: string;
+  /** 0 = the system disk, then data disks in order. */
+  position: number;
+  device: string;
+  type: 'system' | 'data';
+  size_gib: number;
+  snapshot_id: string;
+  format: string;
+  import_oss_bucket: string;
+  import_oss_object: string;
+  encrypted: number;
+  progress: number;
+  remain_time_s: number;
+  content_ref: string | null;
+}
+
+export interface ImageSharesTable {
+  region_id: string;
+  image_id: string;
+  account_id: string;
+  shared_at: number;
+}
