@@ -7,11 +7,13 @@
  * `EcsError` (never a bare Error); the gateway renders it in the ECS envelope.
  */
 import { GATEWAY_ERRORS } from './gateway.js';
+import { IMAGE_ERRORS } from './images.js';
+import { TAG_ERRORS } from './tags.js';
 import type { ErrorEntry, ErrorTable } from './types.js';
 
 export type { ErrorEntry, ErrorTable } from './types.js';
 
-const TABLES: ErrorTable[] = [GATEWAY_ERRORS];
+const TABLES: ErrorTable[] = [GATEWAY_ERRORS, IMAGE_ERRORS, TAG_ERRORS];
 
 export const CATALOGUE: ErrorTable = Object.assign({}, ...TABLES);
 
