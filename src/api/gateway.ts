@@ -34,6 +34,8 @@ interface CachedKey {
   secret?: string;
   principal: Principal;
   expires: number;
+  /** AccountService.revision when cached: a policy change drops the entry at once. */
+  revision: number;
 }
 
 const KEY_CACHE_TTL_MS = 10_000;
@@ -143,7 +145,7 @@ export class Gateway {
       if (!cached) {
         const principal = await this.services.accounts.resolveApiKey(credential.apiKey);
         if (!principal) throw new EcsError('InvalidApiKey.NotFound');
-        cached = { principal, expires: now + KEY_CACHE_TTL_MS };
+        cached = { principal, expires: now + KEY_CACHE_TTL_MS, revision: this.revision };
         this.keyCache.set(cacheKey, cached);
       }
       return { principal: cached.principal, throttleKey: `api:${cached.principal.accountId}` };
@@ -154,7 +156,7 @@ export class Gateway {
     if (!cached) {
       const resolved = await this.services.accounts.resolveAccessKey(credential.accessKeyId);
       if (!resolved) throw new EcsError('InvalidAccessKeyId.NotFound');
-      cached = { ...resolved, expires: now + KEY_CACHE_TTL_MS };
+      cached = { ...resolved, expires: now + KEY_CACHE_TTL_MS, revision: this.revision };
       this.keyCache.set(cacheKey, cached);
     }
     if (!credential.verify(cached.secret!)) throw new EcsError('SignatureDoesNotMatch');
@@ -166,9 +168,13 @@ export class Gateway {
 
   private cached(key: string, now: number): CachedKey | undefined {
     const hit = this.keyCache.get(key);
-    if (hit && hit.expires > now) return hit;
+    if (hit && hit.expires > now && hit.revision === this.revision) return hit;
     if (hit) this.keyCache.delete(key);
     return undefined;
+  }
+
+  private get revision(): number {
+    return this.services.accounts.revision;
   }
 
   private authorize(

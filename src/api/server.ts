@@ -6,6 +6,7 @@ import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ACTIONS } from './actions/index.js';
 import type { Services } from './context.js';
+import { errorsRoute } from './errors-route.js';
 import { Gateway } from './gateway.js';
 import { ApiMetrics } from './metrics.js';
 import { JSON_CONTENT_TYPE } from './protocol/render.js';
@@ -73,6 +74,7 @@ export async function buildServer(
   );
 
   app.get('/api/actions', async () => ({ actions: ACTIONS.map((a) => a.spec) }));
+  await errorsRoute(app);
 
   for (const plugin of options.plugins ?? []) await plugin(app, services);
   return app;

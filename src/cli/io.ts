@@ -1,5 +1,7 @@
 /** The CLI's output streams, injected so commands can be tested without a terminal. */
 export interface CliIo {
+  /** Answers to prompts (`ecsimg configure`); process.stdin when absent. */
+  stdin?: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;

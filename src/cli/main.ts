@@ -4,6 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
+import { registerAccountCommands } from './accounts.js';
+import { isActionInvocation, runActionCommand } from './client/action-command.js';
+import { registerConfigureCommand } from './configure.js';
+import { registerExplainCommands } from './explain.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 import { registerServeCommands } from './serve.js';
 
@@ -17,6 +21,14 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride();
 
   registerServeCommands(program, io);
+  registerAccountCommands(program, io);
+  registerConfigureCommand(program, io);
+  registerExplainCommands(program, io);
+  program.addHelpText(
+    'after',
+    '\nAny API action: ecsimg <Action> --Param value … (e.g. ecsimg DescribeRegions); ' +
+      '`ecsimg actions` lists them.',
+  );
   return program;
 }
 
@@ -24,6 +36,8 @@ export function buildProgram(io: CliIo): Command {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   try {
+    // `ecsimg DescribeImages --RegionId …`: arbitrary PascalCase options, parsed by hand.
+    if (isActionInvocation(argv)) return await runActionCommand(argv, io);
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {

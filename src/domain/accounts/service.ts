@@ -39,7 +39,36 @@ function newAccountId(): string {
   return digits;
 }
 
+export interface RamUserSummary {
+  userId: string;
+  userName: string;
+  policies: PolicyDocument[];
+  /** ISO 8601 UTC. */
+  createdAt: string;
+}
+
+/** Validates one policy document (an object, or its JSON text) with RAM's error code. */
+export function parsePolicy(input: unknown): PolicyDocument {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch {
+      throw new EcsError('MalformedPolicyDocument', { reason: 'the text is not JSON' });
+    }
+  }
+  const r = policyDocumentSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new EcsError('MalformedPolicyDocument', { reason: `${where}${issue.message}` });
+  }
+  return r.data;
+}
+
 export class AccountService {
+  private changes = 0;
+
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretBox,
@@ -89,31 +118,76 @@ export class AccountService {
     });
   }
 
-  /** A RAM user of `accountId` with its own AccessKey pair and API key. */
+  /**
+   * A RAM user of `accountId` with its own AccessKey pair and API key, governed by `policies`.
+   * Names are unique per account (EntityAlreadyExists.User, as RAM answers).
+   */
   async createRamUser(accountId: string, name: string, policies: unknown[]) {
     if (!ACCOUNT_NAME.test(name)) {
       throw new EcsError('InvalidParameter', { name: 'UserName', reason: 'letters, digits, ._-' });
     }
-    const parsed = policies.map((p) => {
-      const r = policyDocumentSchema.safeParse(p);
-      if (!r.success) {
-        throw new EcsError('InvalidParameter', { name: 'PolicyDocument', reason: r.error.message });
-      }
-      return r.data;
-    });
+    const parsed = policies.map(parsePolicy);
+    if (await this.findRamUserByName(accountId, name)) {
+      throw new EcsError('EntityAlreadyExists.User', { name });
+    }
 
     const id = `ram-${randomToken(16).toLowerCase()}`;
-    return this.store.transaction(async (tx) => {
-      await tx.accounts.insertRamUser({
-        id,
-        account_id: accountId,
-        name,
-        policies: JSON.stringify(parsed),
-        created_at: this.now(),
+    try {
+      return await this.store.transaction(async (tx) => {
+        await tx.accounts.insertRamUser({
+          id,
+          account_id: accountId,
+          name,
+          policies: JSON.stringify(parsed),
+          created_at: this.now(),
+        });
+        const issued = await this.issueCredentials(tx, accountId, id, {});
+        return { ...issued, userId: id, userName: name };
       });
-      const issued = await this.issueCredentials(tx, accountId, id, {});
-      return { ...issued, userId: id, userName: name };
-    });
+    } catch (err) {
+      // Two concurrent calls with one name: the unique constraint stops the second.
+      if (await this.findRamUserByName(accountId, name)) {
+        throw new EcsError('EntityAlreadyExists.User', { name });
+      }
+      throw err;
+    }
+  }
+
+  /** The RAM users of an account, oldest first. */
+  async listRamUsers(accountId: string): Promise<RamUserSummary[]> {
+    const rows = await this.store.accounts.listRamUsers(accountId);
+    return rows.map((r) => ({
+      userId: r.id,
+      userName: r.name,
+      policies: JSON.parse(r.policies) as PolicyDocument[],
+      createdAt: new Date(Number(r.created_at)).toISOString(),
+    }));
+  }
+
+  /**
+   * Replaces every policy of a RAM user with `policies` (one inline document in the API).
+   * Bumps `revision` so the gateway drops the principals it cached with the old policies.
+   */
+  async setRamUserPolicies(accountId: string, name: string, policies: unknown[]) {
+    const parsed = policies.map(parsePolicy);
+    const user = await this.findRamUserByName(accountId, name);
+    if (!user) throw new EcsError('EntityNotExist.User', { name });
+
+    await this.store.accounts.updateRamUserPolicies(user.userId, JSON.stringify(parsed));
+    this.changes++;
+    return { ...user, policies: parsed };
+  }
+
+  private async findRamUserByName(accountId: string, name: string) {
+    return (await this.listRamUsers(accountId)).find((u) => u.userName === name);
+  }
+
+  /**
+   * Counts changes that alter what a cached principal may do (policy updates in this process).
+   * Callers caching principals compare it to drop stale entries at once.
+   */
+  get revision(): number {
+    return this.changes;
   }
 
   private async issueCredentials(

@@ -6,6 +6,7 @@
  * Each area keeps its codes in a file of its own; this module merges them. Request paths throw
  * `EcsError` (never a bare Error); the gateway renders it in the ECS envelope.
  */
+import { ACCOUNT_ERRORS } from './accounts.js';
 import { GATEWAY_ERRORS } from './gateway.js';
 import { IMAGE_ERRORS } from './images.js';
 import { TAG_ERRORS } from './tags.js';
@@ -13,7 +14,7 @@ import type { ErrorEntry, ErrorTable } from './types.js';
 
 export type { ErrorEntry, ErrorTable } from './types.js';
 
-const TABLES: ErrorTable[] = [GATEWAY_ERRORS, IMAGE_ERRORS, TAG_ERRORS];
+const TABLES: ErrorTable[] = [GATEWAY_ERRORS, ACCOUNT_ERRORS, IMAGE_ERRORS, TAG_ERRORS];
 
 export const CATALOGUE: ErrorTable = Object.assign({}, ...TABLES);
 
