@@ -230,12 +230,24 @@ export async function* dataBlocks(
 /** Writes to a Node stream, honouring back-pressure, and counts the bytes. */
 export class StreamSink {
   bytesWritten = 0;
+  private lastWrite: Promise<void> = Promise.resolve();
   constructor(private readonly out: NodeJS.WritableStream) {}
+
+  /** Resolves once every buffer written so far has been handed off (its memory may be reused). */
+  flushed(): Promise<void> {
+    return this.lastWrite;
+  }
 
   async write(buf: Uint8Array): Promise<void> {
     if (buf.length === 0) return;
     this.bytesWritten += buf.length;
-    if (this.out.write(buf)) return;
+    let accepted = true;
+    this.lastWrite = new Promise<void>((resolve, reject) => {
+      accepted = this.out.write(buf, (err) => (err ? reject(err) : resolve()));
+    });
+    // Errors surface through flushed() or the stream's 'error' event; avoid unhandled rejections.
+    this.lastWrite.catch(() => undefined);
+    if (accepted) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = () => {
         this.out.off('error', onError);

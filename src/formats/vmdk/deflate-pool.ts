@@ -71,7 +71,7 @@ export class DeflatePool {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const worker = this.workers[id % this.workers.length];
-      worker.postMessage({ ...job, id }, [job.grains]);
+      worker.postMessage({ ...job, id });
     });
   }
 

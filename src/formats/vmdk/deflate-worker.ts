@@ -4,16 +4,18 @@
  *
  * Level trade-off: qemu uses zlib's default level 6. Level 1 costs far less CPU and loses a few
  * percent of ratio on typical disk data. Grains whose samples do not compress at all (encrypted
- * or already-compressed data) are stored with level 0: still a valid zlib stream, written at
- * memcpy speed, and at most 0.1 % larger than the input.
+ * or already-compressed data) are stored in deflate's stored blocks: still a valid zlib stream,
+ * written at memcpy speed, 15 bytes larger than the input.
  */
 import { parentPort } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
 
 export interface DeflateJob {
   id: number;
-  /** `count` grains of `grainBytes` each, back to back. */
-  grains: ArrayBuffer;
+  /** `lbas.length` grains of `grainBytes` each, back to back (shared: nothing is copied). */
+  input: SharedArrayBuffer;
+  /** Where the stream bytes go; `outputBytesFor(count, grainBytes)` long. */
+  output: SharedArrayBuffer;
   grainBytes: number;
   /** First sector (LBA) of each grain. */
   lbas: Float64Array;
@@ -22,9 +24,9 @@ export interface DeflateJob {
 
 export interface DeflateResult {
   id: number;
-  /** The stream bytes for the batch, a multiple of 512. */
-  out: ArrayBuffer;
-  /** Sector offset of each grain's marker inside `out`. */
+  /** Bytes of `output` used: the batch's stream bytes, a multiple of 512. */
+  length: number;
+  /** Sector offset of each grain's marker inside `output`. */
   offsets: Uint32Array;
   error?: string;
 }
@@ -32,46 +34,98 @@ export interface DeflateResult {
 const SECTOR_BYTES = 512;
 const MARKER_BYTES = 12;
 const SAMPLE_BYTES = 4096;
-/** A sample that deflates to more than this fraction of its size counts as incompressible. */
-const INCOMPRESSIBLE_RATIO = 0.97;
+/**
+ * Bits per byte above which a sample counts as incompressible. Encrypted or already-compressed
+ * data measures ~7.95; text, code and file-system metadata stay well below 7.5.
+ */
+const INCOMPRESSIBLE_ENTROPY_BITS = 7.8;
+const ADLER_MOD = 65521;
+const STORED_BLOCK_BYTES = 65535;
+const histogram = new Uint32Array(256);
 
+/** Order-0 entropy of a sample at the start and one in the middle of the grain. */
 function incompressible(grain: Buffer): boolean {
   if (grain.length < 4 * SAMPLE_BYTES) return false;
   const mid = (grain.length >> 1) & ~(SAMPLE_BYTES - 1);
   for (const start of [0, mid]) {
-    const sample = grain.subarray(start, start + SAMPLE_BYTES);
-    if (deflateSync(sample, { level: 1 }).length < SAMPLE_BYTES * INCOMPRESSIBLE_RATIO)
-      return false;
+    histogram.fill(0);
+    for (let i = start; i < start + SAMPLE_BYTES; i++) histogram[grain[i]]++;
+    let bits = 0;
+    for (const count of histogram) {
+      if (count > 0) bits -= (count / SAMPLE_BYTES) * Math.log2(count / SAMPLE_BYTES);
+    }
+    if (bits < INCOMPRESSIBLE_ENTROPY_BITS) return false;
   }
   return true;
 }
 
+/**
+ * A zlib stream of stored (uncompressed) deflate blocks, built by hand: what `deflateSync` at
+ * level 0 produces, without creating a zlib engine per grain (each costs ~256 KiB of native
+ * memory until garbage collection, which is what held RSS up).
+ */
+function storedZlib(data: Buffer): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / STORED_BLOCK_BYTES));
+  const out = Buffer.allocUnsafe(2 + blocks * 5 + data.length + 4);
+  out[0] = 0x78; // deflate, 32 KiB window
+  out[1] = 0x01; // fastest; (0x7801 % 31 === 0) as the header check requires
+  let at = 2;
+  for (let b = 0; b < blocks; b++) {
+    const chunk = data.subarray(b * STORED_BLOCK_BYTES, (b + 1) * STORED_BLOCK_BYTES);
+    out[at] = b === blocks - 1 ? 1 : 0; // BFINAL on the last block, BTYPE 00 (stored)
+    out.writeUInt16LE(chunk.length, at + 1);
+    out.writeUInt16LE(~chunk.length & 0xffff, at + 3);
+    out.set(chunk, at + 5);
+    at += 5 + chunk.length;
+  }
+  out.writeUInt32BE(adler32(data), at);
+  return out;
+}
+
+function adler32(data: Buffer): number {
+  let a = 1;
+  let b = 0;
+  // Reduce every 5552 bytes (zlib's NMAX) so the sums stay small integers.
+  for (let start = 0; start < data.length; start += 5552) {
+    const end = Math.min(start + 5552, data.length);
+    for (let i = start; i < end; i++) {
+      a += data[i];
+      b += a;
+    }
+    a %= ADLER_MOD;
+    b %= ADLER_MOD;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** Room for a batch's output: deflate grows incompressible data by well under 1 KiB a grain. */
+export function outputBytesFor(count: number, grainBytes: number): number {
+  return count * (grainBytes + 1024);
+}
+
 export function compressBatch(job: DeflateJob): DeflateResult {
-  const input = Buffer.from(job.grains);
+  const input = Buffer.from(job.input);
+  const output = Buffer.from(job.output);
   const count = job.lbas.length;
-  const pieces: Buffer[] = [];
   const offsets = new Uint32Array(count);
   let total = 0;
 
   for (let i = 0; i < count; i++) {
     const grain = input.subarray(i * job.grainBytes, (i + 1) * job.grainBytes);
-    const level = incompressible(grain) ? 0 : job.level;
-    const data = deflateSync(grain, { level });
-    pieces.push(data);
-    offsets[i] = total / SECTOR_BYTES;
-    total += Math.ceil((MARKER_BYTES + data.length) / SECTOR_BYTES) * SECTOR_BYTES;
-  }
+    const data = incompressible(grain)
+      ? storedZlib(grain)
+      : deflateSync(grain, { level: job.level });
+    const padded = Math.ceil((MARKER_BYTES + data.length) / SECTOR_BYTES) * SECTOR_BYTES;
+    if (total + padded > output.length) throw new Error('compressed batch exceeds its buffer');
 
-  // A fresh, zero-filled ArrayBuffer (not the Buffer pool) so it can be transferred.
-  const out = new Uint8Array(total);
-  const view = Buffer.from(out.buffer);
-  for (let i = 0; i < count; i++) {
-    const at = offsets[i] * SECTOR_BYTES;
-    view.writeBigUInt64LE(BigInt(job.lbas[i]), at);
-    view.writeUInt32LE(pieces[i].length, at + 8);
-    view.set(pieces[i], at + MARKER_BYTES);
+    offsets[i] = total / SECTOR_BYTES;
+    output.writeBigUInt64LE(BigInt(job.lbas[i]), total);
+    output.writeUInt32LE(data.length, total + 8);
+    output.set(data, total + MARKER_BYTES);
+    output.fill(0, total + MARKER_BYTES + data.length, total + padded);
+    total += padded;
   }
-  return { id: job.id, out: out.buffer, offsets };
+  return { id: job.id, length: total, offsets };
 }
 
 parentPort?.on('message', (job: DeflateJob) => {
@@ -81,10 +135,10 @@ parentPort?.on('message', (job: DeflateJob) => {
   } catch (err) {
     result = {
       id: job.id,
-      out: new ArrayBuffer(0),
+      length: 0,
       offsets: new Uint32Array(0),
       error: String(err),
     };
   }
-  parentPort!.postMessage(result, [result.out]);
+  parentPort!.postMessage(result);
 });

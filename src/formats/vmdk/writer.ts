@@ -16,6 +16,7 @@ import { randomInt } from 'node:crypto';
 import type { ExtentSource, WriteOptions } from '../types.js';
 import { dataBlocks, StreamSink } from '../vdi/block-io.js';
 import { DeflatePool } from './deflate-pool.js';
+import { outputBytesFor } from './deflate-worker.js';
 import { streamOptimizedDescriptor } from './descriptor.js';
 import {
   COMPRESSION_DEFLATE,
@@ -45,7 +46,14 @@ const IN_FLIGHT_PER_WORKER = 2;
 /** zlib level; see deflate-worker.ts for the trade-off against qemu's level 6. */
 const DEFLATE_LEVEL = 1;
 
+/** A batch's shared buffers, reused round the ring so memory stays flat. */
+interface Slot {
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
+}
+
 interface Batch {
+  slot: Slot;
   indices: number[];
   result: ReturnType<DeflatePool['compress']>;
 }
@@ -85,25 +93,32 @@ export async function writeStreamOptimized(
   const pool = new DeflatePool(options.threads);
   const maxInFlight = pool.size * IN_FLIGHT_PER_WORKER;
   const inFlight: Batch[] = [];
-  let staging = new Uint8Array(BATCH_GRAINS * GRAIN_BYTES);
+  const free: Slot[] = Array.from({ length: maxInFlight + 1 }, () => ({
+    input: new SharedArrayBuffer(BATCH_GRAINS * GRAIN_BYTES),
+    output: new SharedArrayBuffer(outputBytesFor(BATCH_GRAINS, GRAIN_BYTES)),
+  }));
+  let slot = free.pop()!;
+  let staging = new Uint8Array(slot.input);
   let indices: number[] = [];
 
-  const submit = () => {
-    if (indices.length === 0) return;
-    const lbas = Float64Array.from(indices, (g) => g * GRAIN_SECTORS);
-    // The whole staging buffer is transferred (not copied); the worker reads lbas.length grains.
-    const grains = staging.buffer as ArrayBuffer;
-    inFlight.push({
-      indices,
-      result: pool.compress({ grains, grainBytes: GRAIN_BYTES, lbas, level: DEFLATE_LEVEL }),
-    });
-    staging = new Uint8Array(BATCH_GRAINS * GRAIN_BYTES);
-    indices = [];
-  };
   const drainOne = async () => {
     const batch = inFlight.shift()!;
-    const { out: bytes, offsets } = await batch.result;
-    await tables.writeGrains(Buffer.from(bytes), batch.indices, offsets);
+    const { length, offsets } = await batch.result;
+    await tables.writeGrains(Buffer.from(batch.slot.output, 0, length), batch.indices, offsets);
+    // The output buffer is shared memory: only reuse it once the stream is done with it.
+    await sink.flushed();
+    free.push(batch.slot);
+  };
+  const submit = async () => {
+    if (indices.length === 0) return;
+    const lbas = Float64Array.from(indices, (g) => g * GRAIN_SECTORS);
+    const { input, output } = slot;
+    const job = { input, output, grainBytes: GRAIN_BYTES, lbas, level: DEFLATE_LEVEL };
+    inFlight.push({ slot, indices, result: pool.compress(job) });
+    while (free.length === 0 || inFlight.length >= maxInFlight) await drainOne();
+    slot = free.pop()!;
+    staging = new Uint8Array(slot.input);
+    indices = [];
   };
 
   try {
@@ -114,10 +129,9 @@ export async function writeStreamOptimized(
     })) {
       staging.set(block.data, indices.length * GRAIN_BYTES);
       indices.push(block.index);
-      if (indices.length === BATCH_GRAINS) submit();
-      while (inFlight.length >= maxInFlight) await drainOne();
+      if (indices.length === BATCH_GRAINS) await submit();
     }
-    submit();
+    await submit();
     while (inFlight.length > 0) await drainOne();
   } finally {
     // Settle what is still in flight (after an error) before the workers go away.
