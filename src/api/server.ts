@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ACTIONS } from './actions/index.js';
 import type { Services } from './context.js';
 import { errorsRoute } from './errors-route.js';
+import { consoleRoute } from './console-route.js';
 import { Gateway } from './gateway.js';
 import { ApiMetrics } from './metrics.js';
 import { JSON_CONTENT_TYPE } from './protocol/render.js';
@@ -74,6 +75,7 @@ export async function buildServer(
   );
 
   app.get('/api/actions', async () => ({ actions: ACTIONS.map((a) => a.spec) }));
+  consoleRoute()(app);
   await errorsRoute(app);
 
   for (const plugin of options.plugins ?? []) await plugin(app, services);
