@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import type { AccountService, Principal } from '../domain/accounts/service.js';
 import type { Lang } from '../domain/errors/index.js';
 import type { RegionCatalogue } from '../domain/regions/index.js';
+import type { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
 import type { ActionSpec, DecodedParams } from './actions/spec.js';
@@ -16,6 +17,8 @@ export interface Services {
   store: Store;
   accounts: AccountService;
   regions: RegionCatalogue;
+  /** The job queue: enqueue slow work, read and cancel tasks. */
+  jobs: JobQueue;
   log: Logger;
 }
 

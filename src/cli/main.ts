@@ -10,6 +10,7 @@ import { registerConfigureCommand } from './configure.js';
 import { registerExplainCommands } from './explain.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 import { registerServeCommands } from './serve.js';
+import { registerWorkerCommands } from './worker.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('ecsimg')
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride();
 
   registerServeCommands(program, io);
+  registerWorkerCommands(program, io);
   registerAccountCommands(program, io);
   registerConfigureCommand(program, io);
   registerExplainCommands(program, io);

@@ -51,6 +51,21 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /** Jobs one worker runs at the same time. */
+  ECSIMG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** First wait of an idle worker between polls; doubles up to ECSIMG_WORKER_MAX_POLL_MS. */
+  ECSIMG_WORKER_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  ECSIMG_WORKER_MAX_POLL_MS: z.coerce.number().int().min(10).default(5000),
+  /** A job's lease; a worker silent for this long loses the job to another worker. */
+  ECSIMG_JOB_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How often a running job renews its lease and checks for CancelTask (default lease/3). */
+  ECSIMG_JOB_HEARTBEAT_MS: z.coerce.number().int().min(10).optional(),
+  /** Runs of one task (crashes and retryable failures included) before it is Failed. */
+  ECSIMG_JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** Wait before retrying a failed attempt; doubles per attempt. */
+  ECSIMG_JOB_RETRY_DELAY_MS: z.coerce.number().int().min(0).default(5000),
+  /** On SIGTERM, how long running jobs may finish before they are handed back to the queue. */
+  ECSIMG_WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   ECSIMG_ADMIN_ACCESS_KEY_ID: z.string().min(8).optional(),
   ECSIMG_ADMIN_ACCESS_KEY_SECRET: z.string().min(16).optional(),
   ECSIMG_ADMIN_API_KEY: z.string().min(16).optional(),
@@ -67,7 +82,20 @@ export interface Config {
   logLevel: string;
   rateLimit: { requestsPerSecond: number; burst: number };
   embeddedWorker: boolean;
+  worker: WorkerConfig;
   adminPreset: { accessKeyId?: string; accessKeySecret?: string; apiKey?: string };
+}
+
+/** How workers (embedded in `serve`, or `ecsimg worker`) lease and run jobs. */
+export interface WorkerConfig {
+  concurrency: number;
+  pollMs: number;
+  maxPollMs: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  maxAttempts: number;
+  retryDelayMs: number;
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -88,6 +116,12 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
+  const heartbeatMs = e.ECSIMG_JOB_HEARTBEAT_MS ?? Math.floor(e.ECSIMG_JOB_LEASE_MS / 3);
+  if (heartbeatMs >= e.ECSIMG_JOB_LEASE_MS) {
+    throw new ConfigError(
+      'invalid configuration: ECSIMG_JOB_HEARTBEAT_MS must be shorter than ECSIMG_JOB_LEASE_MS',
+    );
+  }
 
   const dataDir = path.resolve(overrides.dataDir ?? e.ECSIMG_DATA_DIR);
   return {
@@ -100,6 +134,16 @@ export function loadConfig(
     logLevel: e.ECSIMG_LOG_LEVEL,
     rateLimit: { requestsPerSecond: e.ECSIMG_RATE_LIMIT_RPS, burst: e.ECSIMG_RATE_LIMIT_BURST },
     embeddedWorker: e.ECSIMG_EMBEDDED_WORKER,
+    worker: {
+      concurrency: e.ECSIMG_WORKER_CONCURRENCY,
+      pollMs: e.ECSIMG_WORKER_POLL_MS,
+      maxPollMs: Math.max(e.ECSIMG_WORKER_MAX_POLL_MS, e.ECSIMG_WORKER_POLL_MS),
+      leaseMs: e.ECSIMG_JOB_LEASE_MS,
+      heartbeatMs,
+      maxAttempts: e.ECSIMG_JOB_MAX_ATTEMPTS,
+      retryDelayMs: e.ECSIMG_JOB_RETRY_DELAY_MS,
+      shutdownGraceMs: e.ECSIMG_WORKER_SHUTDOWN_GRACE_MS,
+    },
     adminPreset: {
       accessKeyId: e.ECSIMG_ADMIN_ACCESS_KEY_ID,
       accessKeySecret: e.ECSIMG_ADMIN_ACCESS_KEY_SECRET,

@@ -6,7 +6,9 @@ import type { Services } from '../api/context.js';
 import type { Config } from '../config/index.js';
 import { AccountService } from '../domain/accounts/service.js';
 import { SecretBox, loadMasterKey } from '../domain/accounts/secrets.js';
+import { newResourceId } from '../domain/ids.js';
 import { RegionCatalogue } from '../domain/regions/index.js';
+import { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { openStore } from '../store/index.js';
 
@@ -32,6 +34,10 @@ export async function buildServices(
     store,
     accounts,
     regions: new RegionCatalogue(config.regions),
+    jobs: new JobQueue(store, {
+      newTaskId: (regionId) => newResourceId('t', regionId),
+      maxAttempts: config.worker.maxAttempts,
+    }),
     log,
     credentialsFile: admin.file,
     close: () => store.close(),

@@ -10,11 +10,18 @@ import { ACCOUNT_ERRORS } from './accounts.js';
 import { GATEWAY_ERRORS } from './gateway.js';
 import { IMAGE_ERRORS } from './images.js';
 import { TAG_ERRORS } from './tags.js';
+import { TASK_ERRORS } from './tasks.js';
 import type { ErrorEntry, ErrorTable } from './types.js';
 
 export type { ErrorEntry, ErrorTable } from './types.js';
 
-const TABLES: ErrorTable[] = [GATEWAY_ERRORS, ACCOUNT_ERRORS, IMAGE_ERRORS, TAG_ERRORS];
+const TABLES: ErrorTable[] = [
+  GATEWAY_ERRORS,
+  ACCOUNT_ERRORS,
+  IMAGE_ERRORS,
+  TAG_ERRORS,
+  TASK_ERRORS,
+];
 
 export const CATALOGUE: ErrorTable = Object.assign({}, ...TABLES);
 

@@ -65,7 +65,10 @@ export class TasksRepository {
   /** Newest first; `total` counts every match, ignoring offset and limit. */
   async list(filter: TaskListFilter): Promise<{ rows: TaskRow[]; total: number }> {
     const where = (eb: Eb) => {
-      const terms = [eb('account_id', '=', filter.accountId), eb('region_id', '=', filter.regionId)];
+      const terms = [
+        eb('account_id', '=', filter.accountId),
+        eb('region_id', '=', filter.regionId),
+      ];
       if (filter.taskIds) terms.push(eb('id', 'in', nonEmpty(filter.taskIds)));
       if (filter.actions) terms.push(eb('action', 'in', nonEmpty(filter.actions)));
       if (filter.resourceIds) terms.push(eb('resource_id', 'in', nonEmpty(filter.resourceIds)));
@@ -94,7 +97,8 @@ export class TasksRepository {
 
   /**
    * Takes the next ready task: a Waiting one whose back-off has passed, or a Processing one whose
-   * lease expired (its worker died or stalled). Counts the attempt. Undefined when none is ready.
+   * lease expired (its worker died or stalled). Counts the attempt. Cancellations go first, so a
+   * cancelled task does not wait behind a long queue. Undefined when none is ready.
    */
   async lease(request: LeaseRequest): Promise<TaskRow | undefined> {
     if (request.types.length === 0) return undefined;
@@ -126,6 +130,7 @@ export class TasksRepository {
             .selectFrom('tasks')
             .select('id')
             .where(ready)
+            .orderBy('cancel_requested', 'desc')
             .orderBy('available_at')
             .orderBy('created_at')
             .limit(1),
@@ -139,6 +144,7 @@ export class TasksRepository {
         .selectFrom('tasks')
         .select('id')
         .where(ready)
+        .orderBy('cancel_requested', 'desc')
         .orderBy('available_at')
         .orderBy('created_at')
         .limit(1)
@@ -248,25 +254,18 @@ export class TasksRepository {
     return Number(res.numUpdatedRows) === 1;
   }
 
-  /** Waiting → Deleted for a cancellable task no worker holds. False when it is not Waiting. */
-  async cancelWaiting(id: string, now: number): Promise<boolean> {
+  /**
+   * Flags a Waiting or Processing cancellable task. A worker holding it notices on its next
+   * heartbeat or progress write; a Waiting one becomes ready at once, so the next worker that
+   * polls runs its cancellation (hooks included) instead of the job. False when the task is
+   * finished or does not support cancellation.
+   */
+  async requestCancel(id: string, now: number): Promise<boolean> {
     const res = await this.db
       .updateTable('tasks')
-      .set({ status: 'Deleted', cancel_requested: 1, finished_at: now })
+      .set({ cancel_requested: 1, available_at: now })
       .where('id', '=', id)
-      .where('status', '=', 'Waiting')
-      .where('support_cancel', '=', 1)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
-  }
-
-  /** Flags a Processing task; its worker notices on the next heartbeat or progress write. */
-  async requestCancel(id: string): Promise<boolean> {
-    const res = await this.db
-      .updateTable('tasks')
-      .set({ cancel_requested: 1 })
-      .where('id', '=', id)
-      .where('status', '=', 'Processing')
+      .where('status', 'in', ['Waiting', 'Processing'])
       .where('support_cancel', '=', 1)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
