@@ -55,7 +55,7 @@ export async function inspectVdi(
   limits: InspectLimits,
 ): Promise<InspectResult> {
   const fileSize = source.size;
-  const header = await source.read(0, VDI_HEADER_BYTES);
+  const header = await source.read(0, Math.min(VDI_HEADER_BYTES, fileSize));
   if (header.length < VDI_HEADER_BYTES) {
     return refused(fileSize, [
       { code: 'VDI_TRUNCATED', message: `file of ${fileSize} bytes is shorter than a VDI header` },

@@ -99,7 +99,7 @@ async function inspectOrRefuse(
   partial: Partial,
 ): Promise<InspectResult> {
   const fileSize = source.size;
-  const head = await source.read(0, SECTOR_BYTES);
+  const head = await source.read(0, Math.min(SECTOR_BYTES, fileSize));
   if (head.length < 4 || head.readUInt32LE(0) !== VMDK_MAGIC) {
     return refuseTextDescriptor(source, partial);
   }
