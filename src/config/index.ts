@@ -69,6 +69,24 @@ const schema = z.object({
   ECSIMG_ADMIN_ACCESS_KEY_ID: z.string().min(8).optional(),
   ECSIMG_ADMIN_ACCESS_KEY_SECRET: z.string().min(16).optional(),
   ECSIMG_ADMIN_API_KEY: z.string().min(16).optional(),
+  /** Where chunks and bucket objects live: a folder under the data directory, or S3. */
+  ECSIMG_CHUNK_STORE: z.enum(['fs', 's3']).default('fs'),
+  ECSIMG_S3_ENDPOINT: z.string().url().optional(),
+  ECSIMG_S3_REGION: z.string().default('us-east-1'),
+  ECSIMG_S3_BUCKET: z.string().min(3).optional(),
+  ECSIMG_S3_ACCESS_KEY_ID: z.string().optional(),
+  ECSIMG_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Key prefix inside the S3 bucket (e.g. `ecsimg/`), so one bucket can serve several uses. */
+  ECSIMG_S3_PREFIX: z.string().default(''),
+  /** Path-style addressing (MinIO, Ceph, s3rver need it); virtual-hosted style otherwise. */
+  ECSIMG_S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** How often `serve` collects unreferenced chunks; 0 turns the periodic collector off. */
+  ECSIMG_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Chunks younger than this are never collected (protects writes in flight). */
+  ECSIMG_GC_GRACE_MS: z.coerce.number().int().min(0).default(3_600_000),
 });
 
 export interface Config {
@@ -84,6 +102,21 @@ export interface Config {
   embeddedWorker: boolean;
   worker: WorkerConfig;
   adminPreset: { accessKeyId?: string; accessKeySecret?: string; apiKey?: string };
+  /** `fs` keeps chunks and bucket objects under the data directory; `s3` in `s3.bucket`. */
+  chunkStore: 'fs' | 's3';
+  s3?: S3Config;
+  gc: { intervalMs: number; graceMs: number };
+}
+
+/** An S3-compatible store (Alibaba OSS, MinIO, Ceph, AWS S3) holding chunks and objects. */
+export interface S3Config {
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  prefix: string;
+  forcePathStyle: boolean;
 }
 
 /** How workers (embedded in `serve`, or `ecsimg worker`) lease and run jobs. */
@@ -124,6 +157,20 @@ export function loadConfig(
   }
 
   const dataDir = path.resolve(overrides.dataDir ?? e.ECSIMG_DATA_DIR);
+  if (e.ECSIMG_CHUNK_STORE === 's3' && !e.ECSIMG_S3_BUCKET) {
+    throw new ConfigError('invalid configuration: ECSIMG_CHUNK_STORE=s3 needs ECSIMG_S3_BUCKET');
+  }
+  const s3: S3Config | undefined = e.ECSIMG_S3_BUCKET
+    ? {
+        endpoint: e.ECSIMG_S3_ENDPOINT,
+        region: e.ECSIMG_S3_REGION,
+        bucket: e.ECSIMG_S3_BUCKET,
+        accessKeyId: e.ECSIMG_S3_ACCESS_KEY_ID,
+        secretAccessKey: e.ECSIMG_S3_SECRET_ACCESS_KEY,
+        prefix: e.ECSIMG_S3_PREFIX,
+        forcePathStyle: e.ECSIMG_S3_FORCE_PATH_STYLE,
+      }
+    : undefined;
   return {
     port: overrides.port ?? e.ECSIMG_PORT,
     host: overrides.host ?? e.ECSIMG_HOST,
@@ -149,5 +196,8 @@ export function loadConfig(
       accessKeySecret: e.ECSIMG_ADMIN_ACCESS_KEY_SECRET,
       apiKey: e.ECSIMG_ADMIN_API_KEY,
     },
+    chunkStore: e.ECSIMG_CHUNK_STORE,
+    s3,
+    gc: { intervalMs: e.ECSIMG_GC_INTERVAL_MS, graceMs: e.ECSIMG_GC_GRACE_MS },
   };
 }

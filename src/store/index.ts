@@ -6,8 +6,11 @@ import type { Kysely, Transaction } from 'kysely';
 import { openDatabase, type DialectName } from './db.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AccountsRepository } from './repositories/accounts.js';
+import { BlobsRepository } from './repositories/blobs.js';
+import { BucketsRepository } from './repositories/buckets.js';
 import { ClientTokensRepository } from './repositories/client-tokens.js';
 import { ImagesRepository } from './repositories/images.js';
+import { RolesRepository } from './repositories/roles.js';
 import { TagsRepository } from './repositories/tags.js';
 import { TasksRepository } from './repositories/tasks.js';
 import type { Database } from './schema.js';
@@ -21,6 +24,9 @@ export class Store {
   readonly images: ImagesRepository;
   readonly tags: TagsRepository;
   readonly clientTokens: ClientTokensRepository;
+  readonly blobs: BlobsRepository;
+  readonly buckets: BucketsRepository;
+  readonly roles: RolesRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -32,6 +38,9 @@ export class Store {
     this.images = new ImagesRepository(db);
     this.tags = new TagsRepository(db);
     this.clientTokens = new ClientTokensRepository(db);
+    this.blobs = new BlobsRepository(db);
+    this.buckets = new BucketsRepository(db);
+    this.roles = new RolesRepository(db);
   }
 
   /** Runs `fn` in one transaction with repositories bound to it. */

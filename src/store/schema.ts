@@ -8,12 +8,15 @@ import type {
   ApiKeysTable,
   RamUsersTable,
 } from './tables/accounts.js';
+import type { BlobPinsTable, ManifestBlocksTable, ManifestsTable } from './tables/blobs.js';
+import type { BucketsTable } from './tables/buckets.js';
 import type { ClientTokensTable } from './tables/client-tokens.js';
 import type {
   ImageDiskDeviceMappingsTable,
   ImageSharesTable,
   ImagesTable,
 } from './tables/images.js';
+import type { ServiceRolesTable } from './tables/roles.js';
 import type { TagsTable } from './tables/tags.js';
 import type { TasksTable } from './tables/tasks.js';
 
@@ -28,4 +31,9 @@ export interface Database {
   image_shares: ImageSharesTable;
   tags: TagsTable;
   client_tokens: ClientTokensTable;
+  manifests: ManifestsTable;
+  manifest_blocks: ManifestBlocksTable;
+  blob_pins: BlobPinsTable;
+  buckets: BucketsTable;
+  service_roles: ServiceRolesTable;
 }

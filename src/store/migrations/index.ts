@@ -7,12 +7,16 @@ import * as m0001 from './0001-accounts.js';
 import * as m0002 from './0002-tasks.js';
 import * as m0003 from './0003-images.js';
 import * as m0004 from './0004-client-tokens.js';
+import * as m0005 from './0005-blobs.js';
+import * as m0006 from './0006-buckets-roles.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': m0001,
   '0002-tasks': m0002,
   '0003-images': m0003,
   '0004-client-tokens': m0004,
+  '0005-blobs': m0005,
+  '0006-buckets-roles': m0006,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -1,0 +1,266 @@
+/**
+ * Bucket objects as files: `<root>/<bucket>/<seg>.d/<seg>.d/<last>.o` for key `seg/seg/last`.
+ *
+ * Folders end in `.d` and objects in `.o`, so a key and a longer key below it (`a` and `a/b`) can
+ * both exist, as on OSS, and no key segment (`..`, `.`, empty) can name a folder outside the
+ * bucket. Uploads go to `<root>/.uploads/<random>` (same file system) and are renamed into place
+ * when complete; a failed or aborted upload removes its temporary file.
+ *
+ * Listing walks the bucket's folders and sorts: fine for thousands of objects per bucket.
+ * TODO(oss-listing): an index (or the metadata database) would make listings of very large
+ * buckets cheap; each page currently walks the whole prefix.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  InvalidObjectKeyError,
+  ObjectNotFoundError,
+  checkObjectKey,
+  pageObjects,
+  type ByteRange,
+  type ListObjectsOptions,
+  type ListObjectsResult,
+  type ObjectInfo,
+  type ObjectStore,
+  type ObjectWriteStream,
+} from './object-store.js';
+
+const UPLOADS_DIR = '.uploads';
+/** A segment's bytes plus the 2-byte suffix must fit a 255-byte file name. */
+const MAX_SEGMENT_BYTES = 253;
+
+function etagOf(st: fs.Stats): string {
+  const tag = crypto
+    .createHash('sha1')
+    .update(`${st.ino}:${st.size}:${st.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 32);
+  return `"${tag}"`;
+}
+
+function infoOf(key: string, st: fs.Stats): ObjectInfo {
+  return { key, size: st.size, lastModifiedMs: Math.floor(st.mtimeMs), etag: etagOf(st) };
+}
+
+export class FsObjectStore implements ObjectStore {
+  readonly kind = 'fs' as const;
+
+  constructor(readonly root: string) {}
+
+  private bucketDir(bucket: string): string {
+    // Bucket names are checked by the domain (OSS rules); this guards the path regardless.
+    if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(bucket)) throw new Error(`invalid bucket ${bucket}`);
+    return path.join(this.root, bucket);
+  }
+
+  /** The file of `key`; throws InvalidObjectKeyError for keys we cannot store. */
+  pathOf(bucket: string, key: string): string {
+    const segments = checkObjectKey(key).split('/');
+    for (const s of segments) {
+      if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) {
+        throw new InvalidObjectKeyError(
+          `each /-separated part of a key is at most ${MAX_SEGMENT_BYTES} bytes here`,
+        );
+      }
+    }
+    const last = segments.pop()!;
+    return path.join(this.bucketDir(bucket), ...segments.map((s) => `${s}.d`), `${last}.o`);
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    await fsp.mkdir(this.bucketDir(bucket), { recursive: true });
+  }
+
+  async deleteBucket(bucket: string): Promise<void> {
+    await fsp.rm(this.bucketDir(bucket), { recursive: true, force: true });
+  }
+
+  async put(bucket: string, key: string, body: Readable | Buffer): Promise<ObjectInfo> {
+    const out = this.createWriteStream(bucket, key);
+    await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, out);
+    return out.done;
+  }
+
+  createWriteStream(bucket: string, key: string): ObjectWriteStream {
+    const final = this.pathOf(bucket, key);
+    const temp = path.join(this.root, UPLOADS_DIR, crypto.randomBytes(12).toString('hex'));
+    return new FsObjectWriteStream(temp, final, key, this.bucketDir(bucket));
+  }
+
+  async get(
+    bucket: string,
+    key: string,
+    range?: ByteRange,
+  ): Promise<{ info: ObjectInfo; body: Readable }> {
+    const file = this.pathOf(bucket, key);
+    const handle = await fsp.open(file, 'r').catch((err) => {
+      throw notFound(err, bucket, key);
+    });
+    const info = infoOf(key, await handle.stat());
+    const end = Math.min(range?.end ?? info.size - 1, info.size - 1);
+    // Reading through the handle opened above: a concurrent replace cannot mix two versions.
+    const body = handle.createReadStream({ start: range?.start ?? 0, end, autoClose: true });
+    return { info, body };
+  }
+
+  async read(bucket: string, key: string, offset: number, length: number): Promise<Buffer> {
+    const handle = await fsp.open(this.pathOf(bucket, key), 'r').catch((err) => {
+      throw notFound(err, bucket, key);
+    });
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await handle.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      return infoOf(key, await fsp.stat(this.pathOf(bucket, key)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async list(bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
+    const prefix = options.prefix ?? '';
+    // Start the walk at the deepest folder the prefix names completely.
+    const whole = prefix.split('/').slice(0, -1);
+    const start = path.join(this.bucketDir(bucket), ...whole.map((s) => `${s}.d`));
+    const found: ObjectInfo[] = [];
+    await walk(start, whole.length ? whole.join('/') + '/' : '', found);
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return pageObjects(found, options);
+  }
+
+  async delete(bucket: string, key: string): Promise<boolean> {
+    const file = this.pathOf(bucket, key);
+    try {
+      await fsp.unlink(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    await pruneEmptyFolders(path.dirname(file), this.bucketDir(bucket));
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function walk(dir: string, keyPrefix: string, out: ObjectInfo[]): Promise<void> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const e of entries) {
+    if (e.isDirectory() && e.name.endsWith('.d')) {
+      await walk(path.join(dir, e.name), `${keyPrefix}${e.name.slice(0, -2)}/`, out);
+    } else if (e.isFile() && e.name.endsWith('.o')) {
+      const key = keyPrefix + e.name.slice(0, -2);
+      const st = await fsp.stat(path.join(dir, e.name)).catch(() => undefined);
+      if (st) out.push(infoOf(key, st));
+    }
+  }
+}
+
+/** Removes folders emptied by a delete, up to (not including) the bucket's folder. */
+async function pruneEmptyFolders(dir: string, stop: string): Promise<void> {
+  for (let d = dir; d.startsWith(stop) && d !== stop; d = path.dirname(d)) {
+    try {
+      await fsp.rmdir(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+function notFound(err: unknown, bucket: string, key: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' ? new ObjectNotFoundError(bucket, key) : err;
+}
+
+class FsObjectWriteStream extends Writable implements ObjectWriteStream {
+  readonly done: Promise<ObjectInfo>;
+  private resolve!: (info: ObjectInfo) => void;
+  private reject!: (err: Error) => void;
+  private handle?: fsp.FileHandle;
+  private committed = false;
+
+  constructor(
+    private readonly temp: string,
+    private readonly final: string,
+    private readonly key: string,
+    private readonly bucketDir: string,
+  ) {
+    super({ highWaterMark: 1024 * 1024 });
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Callers who only await the stream (pipeline) must not see an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
+
+  private async open(): Promise<fsp.FileHandle> {
+    if (!this.handle) {
+      await fsp.mkdir(path.dirname(this.temp), { recursive: true });
+      this.handle = await fsp.open(this.temp, 'wx');
+    }
+    return this.handle;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.open()
+      .then((h) => h.write(chunk))
+      .then(() => cb(), cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    this.open()
+      .then((h) => h.writev(chunks.map((c) => c.chunk)))
+      .then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    (async () => {
+      const handle = await this.open();
+      await handle.sync();
+      await handle.close();
+      this.handle = undefined;
+      // The bucket may have been deleted while we uploaded: then the object has nowhere to go.
+      await fsp.access(this.bucketDir);
+      await fsp.mkdir(path.dirname(this.final), { recursive: true });
+      await fsp.rename(this.temp, this.final);
+      this.committed = true;
+      this.resolve(infoOf(this.key, await fsp.stat(this.final)));
+    })().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    (async () => {
+      if (this.committed) return;
+      await this.handle?.close().catch(() => undefined);
+      await fsp.rm(this.temp, { force: true });
+      this.reject(err ?? new Error('upload aborted'));
+    })().then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Chunks as files: `<root>/ab/cd/<address>` (two levels of fan-out keep folders small: 65 536
+ * leaf folders hold 16 TiB of 4 MiB chunks at about 64 files each).
+ *
+ * A chunk is written to `<root>/.tmp/<random>`, flushed, then renamed into place, so a reader never
+ * sees half a chunk and a crash leaves only a temporary file, which `cleanupTemporary` removes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  ChunkNotFoundError,
+  chunkAddress,
+  checkAddress,
+  type ChunkInfo,
+  type ChunkStore,
+  type PutChunkResult,
+} from '../chunk-store.js';
+
+export interface FsChunkStoreOptions {
+  /** fsync each chunk before it becomes visible (default true): a power loss cannot leave a
+   *  renamed but empty chunk behind. */
+  durable?: boolean;
+}
+
+const TMP_DIR = '.tmp';
+const TRASH_DIR = '.trash';
+
+export class FsChunkStore implements ChunkStore {
+  readonly kind = 'fs' as const;
+  private readonly durable: boolean;
+  private readonly tmp: string;
+
+  constructor(
+    readonly root: string,
+    options: FsChunkStoreOptions = {},
+  ) {
+    this.durable = options.durable ?? true;
+    this.tmp = path.join(root, TMP_DIR);
+  }
+
+  pathOf(address: string): string {
+    checkAddress(address);
+    return path.join(this.root, address.slice(0, 2), address.slice(2, 4), address);
+  }
+
+  async put(data: Buffer, options: { address?: string } = {}): Promise<PutChunkResult> {
+    const address = options.address ?? chunkAddress(data);
+    const final = this.pathOf(address);
+
+    // Identical content is stored once; touching it restarts its grace period (see gc.ts).
+    if (await touch(final)) return { address, written: false };
+
+    await fs.mkdir(this.tmp, { recursive: true });
+    const temp = path.join(this.tmp, `${address}.${crypto.randomBytes(6).toString('hex')}`);
+    try {
+      const handle = await fs.open(temp, 'wx');
+      try {
+        await handle.writeFile(data);
+        if (this.durable) await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await fs.mkdir(path.dirname(final), { recursive: true });
+      // Two writers of the same chunk both rename; the second replaces identical bytes atomically.
+      await fs.rename(temp, final);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw err;
+    }
+    return { address, written: true };
+  }
+
+  async get(address: string): Promise<Buffer> {
+    try {
+      return await fs.readFile(this.pathOf(address));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkNotFoundError(address);
+      throw err;
+    }
+  }
+
+  async has(address: string): Promise<boolean> {
+    try {
+      await fs.access(this.pathOf(address));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(address: string): Promise<boolean> {
+    try {
+      await fs.unlink(this.pathOf(address));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  async *list(): AsyncIterable<ChunkInfo> {
+    for (const a of await readdirOrEmpty(this.root)) {
+      if (a.length !== 2) continue;
+      for (const b of await readdirOrEmpty(path.join(this.root, a))) {
+        const dir = path.join(this.root, a, b);
+        for (const name of await readdirOrEmpty(dir)) {
+          try {
+            const st = await fs.stat(path.join(dir, name));
+            yield { address: name, size: st.size, modifiedMs: st.mtimeMs };
+          } catch (err) {
+            // Deleted between readdir and stat (another collector): nothing to report.
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          }
+        }
+      }
+    }
+  }
+
+  async quarantine(address: string): Promise<boolean> {
+    await fs.mkdir(path.join(this.root, TRASH_DIR), { recursive: true });
+    try {
+      await fs.rename(this.pathOf(address), this.trashOf(address));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  async restore(address: string): Promise<void> {
+    const final = this.pathOf(address);
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    // A writer may have stored the chunk again meanwhile: renaming over it replaces equal bytes.
+    await fs.rename(this.trashOf(address), final);
+  }
+
+  async purge(address: string): Promise<void> {
+    await fs.rm(this.trashOf(address), { force: true });
+  }
+
+  async *listQuarantined(): AsyncIterable<string> {
+    yield* await readdirOrEmpty(path.join(this.root, TRASH_DIR));
+  }
+
+  private trashOf(address: string): string {
+    return path.join(this.root, TRASH_DIR, checkAddress(address));
+  }
+
+  /** Removes temporary files a crashed writer left behind; returns how many. */
+  async cleanupTemporary(olderThanMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const name of await readdirOrEmpty(this.tmp)) {
+      const file = path.join(this.tmp, name);
+      const st = await fs.stat(file).catch(() => undefined);
+      if (st && now - st.mtimeMs >= olderThanMs) {
+        await fs.rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function touch(file: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await fs.utimes(file, now, now);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}

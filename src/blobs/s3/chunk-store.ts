@@ -1,0 +1,182 @@
+/**
+ * Chunks as objects of an S3-compatible bucket: `<prefix>chunks/<address>`.
+ *
+ * A PUT is atomic on S3 (an object appears complete or not at all), so no temporary name is
+ * needed. "Touching" an existing chunk copies it onto itself, which renews its LastModified: the
+ * collector's grace period then protects a chunk a writer has just reused.
+ */
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { S3Config } from '../../config/index.js';
+import {
+  ChunkNotFoundError,
+  chunkAddress,
+  checkAddress,
+  type ChunkInfo,
+  type ChunkStore,
+  type PutChunkResult,
+} from '../chunk-store.js';
+import { isNotFound, prefixed } from './client.js';
+
+export class S3ChunkStore implements ChunkStore {
+  readonly kind = 's3' as const;
+  private readonly keyPrefix: string;
+  private readonly trashPrefix: string;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly config: Pick<S3Config, 'bucket' | 'prefix'>,
+    private readonly ownsClient = false,
+  ) {
+    this.keyPrefix = prefixed(config, 'chunks/');
+    this.trashPrefix = prefixed(config, 'chunks-trash/');
+  }
+
+  private key(address: string): string {
+    return this.keyPrefix + checkAddress(address);
+  }
+
+  async put(data: Buffer, options: { address?: string } = {}): Promise<PutChunkResult> {
+    const address = options.address ?? chunkAddress(data);
+    const Key = this.key(address);
+
+    if (await this.has(address)) {
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.config.bucket,
+          Key,
+          CopySource: encodeURI(`${this.config.bucket}/${Key}`),
+          MetadataDirective: 'REPLACE',
+          Metadata: { touched: String(Date.now()) },
+        }),
+      );
+      return { address, written: false };
+    }
+
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.config.bucket,
+        Key,
+        Body: data,
+        ContentLength: data.length,
+        ContentType: 'application/octet-stream',
+      }),
+    );
+    return { address, written: true };
+  }
+
+  async get(address: string): Promise<Buffer> {
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(address) }),
+      );
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      if (isNotFound(err)) throw new ChunkNotFoundError(address);
+      throw err;
+    }
+  }
+
+  async has(address: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(address) }),
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(address: string): Promise<boolean> {
+    // S3's DELETE succeeds whether or not the key exists; HEAD first to report which it was.
+    if (!(await this.has(address))) return false;
+    await this.client.send(
+      new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(address) }),
+    );
+    return true;
+  }
+
+  async *list(): AsyncIterable<ChunkInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.config.bucket,
+          Prefix: this.keyPrefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        yield {
+          address: o.Key.slice(this.keyPrefix.length),
+          size: o.Size ?? 0,
+          modifiedMs: o.LastModified?.getTime() ?? 0,
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  // S3 has no rename: quarantine is a server-side copy to `chunks-trash/`, then a delete.
+  async quarantine(address: string): Promise<boolean> {
+    if (!(await this.has(address))) return false;
+    await this.copy(this.key(address), this.trashPrefix + address);
+    await this.client.send(
+      new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(address) }),
+    );
+    return true;
+  }
+
+  async restore(address: string): Promise<void> {
+    await this.copy(this.trashPrefix + checkAddress(address), this.key(address));
+    await this.purge(address);
+  }
+
+  async purge(address: string): Promise<void> {
+    await this.client.send(
+      new DeleteObjectCommand({
+        Bucket: this.config.bucket,
+        Key: this.trashPrefix + checkAddress(address),
+      }),
+    );
+  }
+
+  async *listQuarantined(): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.config.bucket,
+          Prefix: this.trashPrefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) yield o.Key.slice(this.trashPrefix.length);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private async copy(from: string, to: string): Promise<void> {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.config.bucket,
+        Key: to,
+        CopySource: encodeURI(`${this.config.bucket}/${from}`),
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+}
