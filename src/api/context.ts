@@ -5,7 +5,10 @@
 import type { Config } from '../config/index.js';
 import type { AccountService, Principal } from '../domain/accounts/service.js';
 import type { Lang } from '../domain/errors/index.js';
+import type { Idempotency } from '../domain/idempotency/index.js';
+import type { ImageService } from '../domain/images/index.js';
 import type { RegionCatalogue } from '../domain/regions/index.js';
+import type { TagService } from '../domain/tags/index.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
@@ -19,6 +22,11 @@ export interface Services {
   regions: RegionCatalogue;
   /** The job queue: enqueue slow work, read and cancel tasks. */
   jobs: JobQueue;
+  /** The image catalogue: lifecycle for creating areas, queries and changes for the API. */
+  images: ImageService;
+  tags: TagService;
+  /** ClientToken handling shared by every create action. */
+  idempotency: Idempotency;
   log: Logger;
 }
 

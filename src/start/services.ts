@@ -7,7 +7,10 @@ import type { Config } from '../config/index.js';
 import { AccountService } from '../domain/accounts/service.js';
 import { SecretBox, loadMasterKey } from '../domain/accounts/secrets.js';
 import { newResourceId } from '../domain/ids.js';
+import { Idempotency } from '../domain/idempotency/index.js';
+import { ImageService } from '../domain/images/index.js';
 import { RegionCatalogue } from '../domain/regions/index.js';
+import { TagService } from '../domain/tags/index.js';
 import { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
 import { openStore } from '../store/index.js';
@@ -29,6 +32,13 @@ export async function buildServices(
   const admin = await accounts.ensureAdmin(config.dataDir, config.adminPreset);
   if (admin.created) log.info(`[start] created the administrator account ${admin.accountId}`);
 
+  // A new install lists the public images of every region; later starts add what is missing.
+  const images = new ImageService(store);
+  const seeded = await images.seedSystemImages(config.regions);
+  if (seeded) log.info(`[start] added ${seeded} system images`);
+  const tags = new TagService(store);
+  tags.register('image', { checkTaggable: (...args) => images.checkTaggable(...args) });
+
   return {
     config,
     store,
@@ -38,6 +48,9 @@ export async function buildServices(
       newTaskId: (regionId) => newResourceId('t', regionId),
       maxAttempts: config.worker.maxAttempts,
     }),
+    images,
+    tags,
+    idempotency: new Idempotency(store),
     log,
     credentialsFile: admin.file,
     close: () => store.close(),
