@@ -32,6 +32,16 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       }
       return done === want ? buf : buf.subarray(0, done);
     },
+    async readInto(buf: Buffer, offset: number, length: number): Promise<number> {
+      const want = Math.min(clampLength(offset, length, size), buf.length);
+      let done = 0;
+      while (done < want) {
+        const { bytesRead } = await handle.read(buf, done, want - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return done;
+    },
     close: () => handle.close(),
   };
 }

@@ -24,6 +24,11 @@ export interface ByteSource {
   readonly size: number;
   /** Reads `length` bytes at `offset`; returns fewer only when the end of the source is reached. */
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * Optional: reads into a caller's buffer (returns the bytes read, fewer only at the end), so
+   * bulk readers can reuse buffers instead of allocating — and page-faulting — fresh ones.
+   */
+  readInto?(buf: Buffer, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import type { ByteSource, DiskFormat, DiskReader, Extent, MapRun } from '../type
 
 /** Zero detection granule: qemu-img's default `-S 4k`, so sparse outputs match its own. */
 export const ZERO_GRANULE_BYTES = 4096;
+const READ_BYTES = 1024 * 1024;
 
 /**
  * Reads a plain byte range of a source as a virtual disk: raw files, ISO images, and the data
@@ -55,20 +56,40 @@ export class RawReader implements DiskReader {
   ): AsyncIterable<Extent> {
     // Read in blocks that are multiples of maxChunk and aligned to it, so data extents never
     // cross a multiple of maxChunk and can be views of the read buffer.
-    const readBytes = maxChunk * Math.max(1, Math.floor(DEFAULT_CHUNK_BYTES / maxChunk));
+    // 1 MiB reads copy out of the page cache about twice as fast as 4 MiB ones (measured: the
+    // buffer stays in the CPU cache for the zero check). Blocks either divide maxChunk or are a
+    // multiple of it, so data extents never cross a multiple of maxChunk.
+    const readBytes =
+      maxChunk % READ_BYTES === 0
+        ? READ_BYTES
+        : maxChunk * Math.max(1, Math.floor(READ_BYTES / maxChunk));
     const source = this.source;
+    // Read buffers are recycled when their chunk turns out all zero (most of a sparse disk), so
+    // the holes cost neither allocations nor fresh page faults. A chunk with data hands its
+    // buffer to the consumer (extents are views of it) and the pool allocates a new one.
+    const pool: Buffer[] = [];
+    const readChunk = async (from: number, to: number) => {
+      if (!source.readInto)
+        return { from, to, buf: await source.read(from, to - from), pooled: false };
+      const scratch = pool.pop() ?? Buffer.allocUnsafe(readBytes);
+      const n = await source.readInto(scratch, from, to - from);
+      return { from, to, buf: scratch.subarray(0, n), pooled: true, scratch };
+    };
     function* producers() {
       for (let block = Math.floor(start / readBytes) * readBytes; block < end; block += readBytes) {
         const from = Math.max(block, start);
         const to = Math.min(block + readBytes, end);
-        yield async () => ({ from, to, buf: await source.read(from, to - from) });
+        yield () => readChunk(from, to);
       }
     }
 
     const merger = new ExtentMerger();
-    for await (const { from, to, buf } of prefetch(producers(), 3, signal)) {
+    for await (const chunk of prefetch(producers(), 4, signal)) {
+      const { from, to, buf } = chunk;
       const out: Extent[] = [];
+      let hasData = false;
       const add = (s: number, e: number, zero: boolean) => {
+        hasData ||= !zero;
         // Split at multiples of maxChunk (relative to the disk, not the block).
         for (let pos = s; pos < e;) {
           const stop = Math.min(e, (Math.floor((from + pos) / maxChunk) + 1) * maxChunk - from);
@@ -87,6 +108,7 @@ export class RawReader implements DiskReader {
       zeroRuns(buf, ZERO_GRANULE_BYTES, add);
       // A source shorter than promised (file shrank) reads as zeros past its end.
       if (buf.length < to - from) add(buf.length, to - from, true);
+      if (chunk.pooled && !hasData && chunk.scratch && pool.length < 8) pool.push(chunk.scratch);
       yield* out;
     }
     yield* merger.flush();
