@@ -4,6 +4,7 @@ import { qcow2Module } from './qcow2/index.js';
 import { rawModule } from './raw/index.js';
 import { vdiFormat } from './vdi/index.js';
 import { vmdkFormat } from './vmdk/index.js';
+import { vhdxFormat } from './vhdx/index.js';
 import { vhdModule } from './vhd/index.js';
 
 /**
@@ -15,6 +16,7 @@ export const FORMAT_MODULES: FormatModule[] = [
   vhdModule,
   vdiFormat,
   vmdkFormat,
+  vhdxFormat,
   isoModule,
   rawModule,
 ];
