@@ -28,16 +28,33 @@ export function formatExplanation(code: string, entry: ErrorEntry, lang: 'en' | 
   );
 }
 
-/** Codes that look like `input`, for the "did you mean" hint of an unknown code. */
+/** Edit distance between two short strings (codes are at most a few dozen characters). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** Codes that look like `input` (a typo away, or containing it), closest first. */
 export function similarCodes(input: string, limit = 5): string[] {
   const needle = input.toLowerCase();
-  const parts = needle.split(/[._]/).filter((p) => p.length >= 3);
   return Object.keys(CATALOGUE)
-    .filter((code) => {
+    .map((code) => {
       const c = code.toLowerCase();
-      return c.includes(needle) || needle.includes(c) || parts.some((p) => c.includes(p));
+      const d = c.includes(needle) || needle.includes(c) ? 0 : distance(needle, c);
+      return { code, d };
     })
-    .slice(0, limit);
+    .filter(({ d }) => d <= Math.max(2, Math.floor(needle.length / 4)))
+    .sort((x, y) => x.d - y.d || x.code.localeCompare(y.code))
+    .slice(0, limit)
+    .map(({ code }) => code);
 }
 
 export function registerExplainCommands(program: Command, io: CliIo): void {

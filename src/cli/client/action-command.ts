@@ -32,6 +32,9 @@ const CLIENT_FLAGS: Record<string, keyof ClientFlags> = {
   lang: 'lang',
 };
 
+/** The declarations the CLI knows (the server's own list; tests pass their own). */
+export type ActionCatalogue = ReadonlyMap<string, { spec: ActionSpec }>;
+
 export function isActionInvocation(argv: readonly string[]): boolean {
   return argv.length > 0 && ACTION_NAME.test(argv[0]);
 }
@@ -98,9 +101,12 @@ function isList(spec: ActionSpec | undefined, name: string): boolean {
  *   parseActionInvocation(['ModifyImageSharePermission', '--AddAccount', '1', '2'])
  *   // → params { 'AddAccount.1': '1', 'AddAccount.2': '2' }
  */
-export function parseActionInvocation(argv: readonly string[]): ActionInvocation {
+export function parseActionInvocation(
+  argv: readonly string[],
+  actions: ActionCatalogue = ACTIONS_BY_NAME,
+): ActionInvocation {
   const [action, ...rest] = argv;
-  const spec = ACTIONS_BY_NAME.get(action)?.spec;
+  const spec = actions.get(action)?.spec;
   const result: ActionInvocation = {
     action,
     params: {},
@@ -155,9 +161,13 @@ export function parseActionInvocation(argv: readonly string[]): ActionInvocation
 }
 
 /** Runs an action invocation; resolves to the exit code. */
-export async function runActionCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const invocation = parseActionInvocation(argv);
-  const spec = ACTIONS_BY_NAME.get(invocation.action)?.spec;
+export async function runActionCommand(
+  argv: readonly string[],
+  io: CliIo,
+  actions: ActionCatalogue = ACTIONS_BY_NAME,
+): Promise<number> {
+  const invocation = parseActionInvocation(argv, actions);
+  const spec = actions.get(invocation.action)?.spec;
 
   if (invocation.help) {
     if (!spec) {

@@ -6,6 +6,25 @@ import type { ActionSpec, ListParam, ParamSpec, ScalarParam } from '../../api/ac
 
 type Lang = 'en' | 'zh';
 
+/** Help lines stay within the width the rest of the CLI uses. */
+const LINE_WIDTH = 100;
+
+/** Breaks `text` at spaces into lines of at most `width` characters (longer words stay whole). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 function scalarRules(spec: ScalarParam): string[] {
   const rules: string[] = [];
   if (spec.type === 'string') {
@@ -139,10 +158,13 @@ export function actionHelp(spec: ActionSpec, lang: Lang, defaultRegion: string):
     '',
     rows.length ? 'Parameters:' : 'This action takes no parameters.',
   ];
+  const indent = ' '.repeat(width + 2);
   for (const row of rows) {
-    const flag = row.flag.length >= width ? `${row.flag}\n${' '.repeat(width + 2)}` : row.flag;
-    lines.push(`  ${flag.padEnd(width)}${row.rules.join('; ')}`);
-    if (row.description) lines.push(`  ${' '.repeat(width)}${row.description}`);
+    const texts = [row.rules.join('; '), row.description].filter((t): t is string => !!t);
+    const body = texts.flatMap((t) => wrap(t, LINE_WIDTH - indent.length));
+    const first = row.flag.length >= width ? undefined : body.shift();
+    lines.push(`  ${row.flag.padEnd(width)}${first ?? ''}`.trimEnd());
+    for (const line of body) lines.push(`${indent}${line}`);
   }
   lines.push(
     '',

@@ -35,8 +35,8 @@ const policyDocument = {
   type: 'string',
   maxLength: POLICY_DOCUMENT_MAX_CHARS,
   description:
-    'JSON policy: {"Version":"1","Statement":[{"Effect":"Allow","Action":["ecs:Describe*"],' +
-    '"Resource":"*"}]}. Deny wins over Allow; `*` and `?` are wildcards.',
+    'JSON policy, e.g. {"Version": "1", "Statement": [{"Effect": "Allow", "Action": ' +
+    '["ecs:Describe*"], "Resource": "*"}]}. Deny wins over Allow; `*` and `?` are wildcards.',
 } as const;
 
 export const CreateAccountSpec = declareAction({
