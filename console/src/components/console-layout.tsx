@@ -3,7 +3,7 @@
  * from the page registry.
  */
 import { GlobalOutlined, LogoutOutlined, UserOutlined } from '@ant-design/icons';
-import { Button, Dropdown, Layout, Menu, Segmented, Select, Space, Tooltip } from 'antd';
+import { Button, Dropdown, Layout, Menu, Segmented, Select, Space } from 'antd';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { callAction } from '../api/client.js';
@@ -87,8 +87,15 @@ function Account() {
   }
   return (
     <Dropdown
+      trigger={['click']}
       menu={{
         items: [
+          {
+            key: 'kind',
+            disabled: true,
+            label: t('header.signedInWith', { kind: t(`signIn.kind.${session.credentials.kind}`) }),
+          },
+          { type: 'divider' },
           {
             key: 'signout',
             icon: <LogoutOutlined />,
@@ -99,7 +106,7 @@ function Account() {
       }}
     >
       <Button type="text" icon={<UserOutlined />} style={{ color: '#fff' }} data-testid="account">
-        <Tooltip title={t(`signIn.kind.${session.credentials.kind}`)}>{session.label}</Tooltip>
+        {session.label}
       </Button>
     </Dropdown>
   );

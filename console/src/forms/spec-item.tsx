@@ -77,9 +77,12 @@ export interface SpecItemProps extends Omit<FormItemProps, 'rules'> {
   required?: boolean;
   /** Extra rules in words, for checks the server makes beyond the declaration. */
   moreRules?: ReactNode[];
+  /** The input offers the allowed values itself (a select): do not list them again. */
+  listed?: boolean;
 }
 
-export function SpecItem({ action, param, required, moreRules, children, ...item }: SpecItemProps) {
+export function SpecItem(props: SpecItemProps) {
+  const { action, param, required, moreRules, listed, children, ...item } = props;
   const specs = useSpecs();
   const ruleText = useRuleText();
   const spec = specs?.get(action) && findParam(specs.get(action)!.params, param);
@@ -89,7 +92,8 @@ export function SpecItem({ action, param, required, moreRules, children, ...item
       : undefined;
 
   const rules = useMemo(() => (scalar ? rulesFor(scalar, required) : []), [scalar, required]);
-  const words = [...(spec ? describeRules(spec).map(ruleText) : []), ...(moreRules ?? [])];
+  const described = spec ? describeRules(spec).filter((r) => !(listed && r.key === 'oneOf')) : [];
+  const words = [...described.map(ruleText), ...(moreRules ?? [])];
 
   return (
     <Form.Item

@@ -3,7 +3,12 @@
  * group and label, and the lazily loaded component (each page is its own chunk of the build).
  * Planned: Instances and Snapshots (group "compute"), Image Builder (group "images").
  */
-import { FileSearchOutlined } from '@ant-design/icons';
+import {
+  CloudServerOutlined,
+  DatabaseOutlined,
+  FileSearchOutlined,
+  UnorderedListOutlined,
+} from '@ant-design/icons';
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 
 export type MenuGroup = 'images' | 'compute' | 'storage' | 'operations' | 'help';
@@ -24,6 +29,27 @@ export const MENU_GROUPS: MenuGroup[] = ['images', 'compute', 'storage', 'operat
 
 export const PAGES: PageEntry[] = [
   {
+    path: '/images',
+    titleKey: 'nav.images',
+    group: 'images',
+    icon: <CloudServerOutlined />,
+    component: lazy(() => import('./images/images-page.js')),
+  },
+  {
+    path: '/tasks',
+    titleKey: 'nav.tasks',
+    group: 'operations',
+    icon: <UnorderedListOutlined />,
+    component: lazy(() => import('./tasks/tasks-page.js')),
+  },
+  {
+    path: '/buckets',
+    titleKey: 'nav.buckets',
+    group: 'storage',
+    icon: <DatabaseOutlined />,
+    component: lazy(() => import('./buckets/buckets-page.js')),
+  },
+  {
     path: '/troubleshooting',
     titleKey: 'nav.troubleshooting',
     group: 'help',
@@ -33,7 +59,7 @@ export const PAGES: PageEntry[] = [
   },
 ];
 
-export const HOME_PATH = '/troubleshooting';
+export const HOME_PATH = '/images';
 
 export function findPage(path: string): PageEntry | undefined {
   return PAGES.find((p) => p.path === path || path.startsWith(`${p.path}/`));
