@@ -97,9 +97,13 @@ export class Worker {
   start(): void {
     if (this.loopDone) return;
     const types = this.types();
-    this.log.info(
-      `[worker] started (${this.options.concurrency} slots; types ${types.join(', ')})`,
-    );
+    if (types.length === 0) {
+      // Types registered later (a lazily imported module) are picked up at the next poll.
+      this.log.warn('[worker] started with no job types registered: nothing to run yet');
+    } else {
+      const slots = this.options.concurrency;
+      this.log.info(`[worker] started (${slots} slots; job types: ${types.join(', ')})`);
+    }
     this.loopDone = this.loop();
   }
 

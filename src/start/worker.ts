@@ -6,6 +6,7 @@
 import type { Config } from '../config/index.js';
 import { Worker } from '../jobs/index.js';
 import { createLogger, type Logger } from '../log/index.js';
+import './job-types.js';
 import { buildServices, type BuiltServices } from './services.js';
 import { onShutdown } from './shutdown.js';
 

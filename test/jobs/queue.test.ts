@@ -73,10 +73,14 @@ describe.each(BACKENDS)('job queue on %s', (backend) => {
   });
 
   it('leaves a task alone when no worker knows its type', async () => {
-    const taskId = await t.server.services.jobs.enqueue('ImportImage', {}, {
-      accountId: t.admin.accountId,
-      regionId: 'cn-hangzhou',
-    });
+    const taskId = await t.server.services.jobs.enqueue(
+      'ImportImage',
+      {},
+      {
+        accountId: t.admin.accountId,
+        regionId: 'cn-hangzhou',
+      },
+    );
     inProcessWorker('w-unknown-type');
     const probe = await enqueueTestJob(t);
     await waitForStatus(t, probe, 'Finished');
