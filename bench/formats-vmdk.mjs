@@ -9,7 +9,15 @@
 // Internally: `--convert IN OUT` runs our converter alone (that is what gets timed).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync, ftruncateSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  writeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -35,10 +43,18 @@ const qemuOut = join(dir, 'qemu.vmdk');
 const oursOut = join(dir, 'ours.vmdk');
 const self = fileURLToPath(import.meta.url);
 const results = [
-  timed('qemu-img', 'qemu-img', [
-    'convert', '-f', 'qcow2', '-O', 'vmdk', '-o', 'subformat=streamOptimized', qcow2, qemuOut,
-  ], qemuOut),
-  timed('ecsimg', process.execPath, ['--import', 'tsx', self, '--convert', qcow2, oursOut], oursOut),
+  timed(
+    'qemu-img',
+    'qemu-img',
+    ['convert', '-f', 'qcow2', '-O', 'vmdk', '-o', 'subformat=streamOptimized', qcow2, qemuOut],
+    qemuOut,
+  ),
+  timed(
+    'ecsimg',
+    process.execPath,
+    ['--import', 'tsx', self, '--convert', qcow2, oursOut],
+    oursOut,
+  ),
 ];
 
 const check = run('qemu-img', ['check', '-f', 'vmdk', oursOut]);
@@ -89,7 +105,12 @@ function timed(name, cmd, args, output) {
   const stats = join(dir, `${name}.time`);
   run('/usr/bin/time', ['-v', '-o', stats, cmd, ...args]);
   const text = spawnSync('cat', [stats], { encoding: 'utf8' }).stdout;
-  const field = (label) => text.split('\n').find((l) => l.includes(label))?.split(': ').pop() ?? '0';
+  const field = (label) =>
+    text
+      .split('\n')
+      .find((l) => l.includes(label))
+      ?.split(': ')
+      .pop() ?? '0';
   const [m, s] = field('Elapsed (wall clock)').split(':').slice(-2);
   const size = spawnSync('stat', ['-c', '%s', output], { encoding: 'utf8' }).stdout;
   return {
