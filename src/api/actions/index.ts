@@ -4,10 +4,18 @@
  */
 import type { ActionDefinition } from '../context.js';
 import { ACCOUNT_ACTIONS } from './accounts/index.js';
+import { IMAGE_ACTIONS } from './images/index.js';
 import { REGION_ACTIONS } from './regions/index.js';
+import { TAG_ACTIONS } from './tags/index.js';
 import { TASK_ACTIONS } from './tasks/index.js';
 
-export const ACTIONS: ActionDefinition[] = [...REGION_ACTIONS, ...ACCOUNT_ACTIONS, ...TASK_ACTIONS];
+export const ACTIONS: ActionDefinition[] = [
+  ...REGION_ACTIONS,
+  ...ACCOUNT_ACTIONS,
+  ...TASK_ACTIONS,
+  ...IMAGE_ACTIONS,
+  ...TAG_ACTIONS,
+];
 
 export const ACTIONS_BY_NAME: ReadonlyMap<string, ActionDefinition> = new Map(
   ACTIONS.map((a) => [a.spec.name, a]),

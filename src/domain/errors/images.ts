@@ -25,7 +25,7 @@ const NAME_RULE_ZH =
 export const IMAGE_ERRORS = {
   'InvalidImageName.Malformed': e(
     400,
-    ['The image name "{name}" is not valid: {reason}.', '镜像名称“{name}”无效：{reason}。'],
+    ['{name} is not a valid image name: {reason}.', '{name} 不是有效的镜像名称：{reason}。'],
     [`Image names follow one rule: ${NAME_RULE_EN}.`, `镜像名称规则：${NAME_RULE_ZH}。`],
     ['Choose a name that follows the rule.', '请按规则重新命名。'],
   ),
@@ -52,7 +52,10 @@ export const IMAGE_ERRORS = {
   ),
   'InvalidImageFamily.Malformed': e(
     400,
-    ['The image family "{name}" is not valid: {reason}.', '镜像族系“{name}”无效：{reason}。'],
+    [
+      '{name} is not a valid image family name: {reason}.',
+      '{name} 不是有效的镜像族系名称：{reason}。',
+    ],
     [
       `Family names follow the image-name rule: ${NAME_RULE_EN}.`,
       `镜像族系名称与镜像名称规则相同：${NAME_RULE_ZH}。`,

@@ -19,7 +19,7 @@ function e(
 export const TAG_ERRORS = {
   'NumberExceed.ResourceIds': e(
     400,
-    ['Too many resource IDs: at most {limit} per call.', '资源 ID 过多：每次最多 {limit} 个。'],
+    ['Too many resource IDs in {name}: {reason}.', '{name} 中的资源 ID 过多：{reason}。'],
     [
       'ResourceId.N has more entries than the action accepts.',
       'ResourceId.N 的数量超出了该操作的上限。',
@@ -28,7 +28,7 @@ export const TAG_ERRORS = {
   ),
   'NumberExceed.Tags': e(
     400,
-    ['Too many tags: at most {limit} per call.', '标签过多：每次最多 {limit} 个。'],
+    ['Too many tags in {name}: {reason}.', '{name} 中的标签过多：{reason}。'],
     [
       'Tag.N or TagKey.N has more entries than the action accepts.',
       'Tag.N 或 TagKey.N 的数量超出了该操作的上限。',
@@ -37,10 +37,7 @@ export const TAG_ERRORS = {
   ),
   'NumberExceed.TagValues': e(
     403,
-    [
-      'Too many values for tag filter "{key}": at most {limit}.',
-      '标签过滤条件“{key}”的取值过多：最多 {limit} 个。',
-    ],
+    ['Too many values in {name}: {reason}.', '{name} 中的取值过多：{reason}。'],
     [
       'TagFilter.N.TagValues.N accepts a limited number of values.',
       'TagFilter.N.TagValues.N 可传入的取值数量有限。',
@@ -49,7 +46,7 @@ export const TAG_ERRORS = {
   ),
   'InvalidTagKey.Malformed': e(
     400,
-    ['The tag key "{key}" is not valid: {reason}.', '标签键“{key}”无效：{reason}。'],
+    ['The tag key in {name} is not valid: {reason}.', '{name} 中的标签键无效：{reason}。'],
     [
       'A tag key is 1-128 characters, must not start with "aliyun" or "acs:", and must not contain "http://" or "https://".',
       '标签键长度为 1-128 个字符，不能以 aliyun 或 acs: 开头，不能包含 http:// 或 https://。',
@@ -58,7 +55,7 @@ export const TAG_ERRORS = {
   ),
   'InvalidTagValue.Malformed': e(
     400,
-    ['The tag value "{value}" is not valid: {reason}.', '标签值“{value}”无效：{reason}。'],
+    ['The tag value in {name} is not valid: {reason}.', '{name} 中的标签值无效：{reason}。'],
     [
       'A tag value is at most 128 characters (it may be empty), must not start with "acs:" and must not contain "http://" or "https://".',
       '标签值最长 128 个字符（可以为空），不能以 acs: 开头，不能包含 http:// 或 https://。',
@@ -94,7 +91,7 @@ export const TAG_ERRORS = {
   ),
   InvalidTagCount: e(
     400,
-    ['Too many tags in the filter: at most {limit}.', '过滤条件中的标签过多：最多 {limit} 个。'],
+    ['Too many tags in {name}: {reason}.', '{name} 中的标签过多：{reason}。'],
     ['Tag.N filters accept at most 20 tags.', 'Tag.N 过滤最多支持 20 个标签。'],
     ['Filter with fewer tags.', '请减少过滤标签的数量。'],
   ),

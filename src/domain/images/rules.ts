@@ -57,12 +57,12 @@ function nameProblem(value: string): string | undefined {
 /** Throws InvalidImageName.Malformed unless `name` follows the cloud's image-name rule. */
 export function checkImageName(name: string): void {
   const reason = nameProblem(name);
-  if (reason) throw new EcsError('InvalidImageName.Malformed', { name, reason });
+  if (reason) throw new EcsError('InvalidImageName.Malformed', { name: 'ImageName', reason });
 }
 
 export function checkImageFamily(family: string): void {
   const reason = nameProblem(family);
-  if (reason) throw new EcsError('InvalidImageFamily.Malformed', { name: family, reason });
+  if (reason) throw new EcsError('InvalidImageFamily.Malformed', { name: 'ImageFamily', reason });
 }
 
 export function checkDescription(description: string): void {
