@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { findDataRanges } from './raw/data-ranges.js';
 import type { ByteSource } from './types.js';
 
 /**
@@ -42,6 +43,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       }
       return done;
     },
+    dataRanges: () => findDataRanges(path, size),
     close: () => handle.close(),
   };
 }

@@ -29,6 +29,11 @@ export interface ByteSource {
    * bulk readers can reuse buffers instead of allocating — and page-faulting — fresh ones.
    */
   readInto?(buf: Buffer, offset: number, length: number): Promise<number>;
+  /**
+   * Optional: the ranges that may hold data, ascending `[start, end)`; everything else is known
+   * to read as zeros (holes of a sparse file). `undefined` when unknown; readers then scan all.
+   */
+  dataRanges?(): Promise<Array<[number, number]> | undefined>;
   close(): Promise<void>;
 }
 
