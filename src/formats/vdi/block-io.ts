@@ -132,7 +132,7 @@ export class BlockDiskReader implements DiskReader {
     await this.source.close();
   }
 
-  /** The runs of [start, end): neighbouring zero blocks merge, as do blocks adjacent in the file. */
+  /** The runs of [start, end): zero blocks merge, and so do blocks adjacent in the file. */
   private async segments(start: number, end: number): Promise<Segment[]> {
     const out: Segment[] = [];
     let pos = start;
