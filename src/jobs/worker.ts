@@ -24,6 +24,7 @@ import {
   type JobError,
   type JobHookContext,
   type JobType,
+  type RelatedItem,
 } from './types.js';
 
 export interface WorkerOptions {
@@ -46,6 +47,11 @@ export interface WorkerOptions {
   retryDelayMs: number;
   /** Only these job types (default: every type registered in this process). */
   types?: string[];
+  /**
+   * Subscribes the worker to a source of "look now" signals (the queue's `onChange`) while it
+   * runs; returns the unsubscribe function.
+   */
+  wakeOn?: (wake: () => void) => () => void;
   now?: () => number;
 }
 
@@ -76,6 +82,7 @@ export class Worker {
   private stopping = false;
   private wakeUp?: () => void;
   private woken = false;
+  private unsubscribe?: () => void;
 
   constructor(private readonly options: WorkerOptions) {
     this.id =
@@ -104,6 +111,7 @@ export class Worker {
       const slots = this.options.concurrency;
       this.log.info(`[worker] started (${slots} slots; job types: ${types.join(', ')})`);
     }
+    this.unsubscribe = this.options.wakeOn?.(() => this.wake());
     this.loopDone = this.loop();
   }
 
@@ -119,6 +127,7 @@ export class Worker {
    */
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.stopping = true;
+    this.unsubscribe?.();
     this.wake();
     await this.loopDone;
 
@@ -213,7 +222,19 @@ export class Worker {
       await this.options.store.tasks.release(row.id, this.id, this.now());
       return;
     }
-    const params = JSON.parse(row.params) as unknown;
+    let params: unknown;
+    try {
+      params = JSON.parse(row.params);
+    } catch {
+      // Nothing can run on unreadable parameters, now or on any later attempt.
+      const message = 'the task parameters are not valid JSON';
+      await this.options.store.tasks.fail(row.id, this.id, {
+        now: this.now(),
+        code: 'InternalError',
+        message,
+      });
+      return;
+    }
     const hookCtx: JobHookContext = {
       taskId: row.id,
       type: row.action,
@@ -307,7 +328,12 @@ export class Worker {
 
     // A job that finished before it noticed a cancellation or a shutdown keeps its result.
     if (outcome.ok) {
-      const related = definition.relatedItems?.(outcome.result, params) ?? null;
+      let related: RelatedItem[] | null = null;
+      try {
+        related = definition.relatedItems?.(outcome.result, params) ?? null;
+      } catch (err) {
+        hookCtx.log.error({ err }, `[worker] relatedItems of ${row.id} failed; none shown`);
+      }
       const saved = await store.tasks.complete(row.id, this.id, {
         now: this.now(),
         result: JSON.stringify(outcome.result ?? null),

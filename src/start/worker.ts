@@ -24,7 +24,7 @@ export function createWorker(
   options: { id?: string; types?: string[] } = {},
 ): Worker {
   const settings = services.config.worker;
-  const worker = new Worker({
+  return new Worker({
     store: services.store,
     log: services.log,
     deps: services,
@@ -36,9 +36,8 @@ export function createWorker(
     pollMs: settings.pollMs,
     maxPollMs: settings.maxPollMs,
     retryDelayMs: settings.retryDelayMs,
+    wakeOn: (wake) => services.jobs.onChange(wake),
   });
-  services.jobs.onChange(() => worker.wake());
-  return worker;
 }
 
 export interface RunningWorker {

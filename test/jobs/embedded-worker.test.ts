@@ -24,6 +24,29 @@ describe.each(BACKENDS)('serve with its embedded worker on %s', (backend) => {
   });
 });
 
+describe('an idle embedded worker', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    // Polls only every 10 s: a job done much sooner proves the enqueue woke the worker.
+    t = await startTestServer('sqlite', {
+      ...FAST_JOBS_ENV,
+      ECSIMG_EMBEDDED_WORKER: 'true',
+      ECSIMG_WORKER_POLL_MS: '10000',
+      ECSIMG_WORKER_MAX_POLL_MS: '10000',
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('is woken by an enqueue in its process instead of waiting for its next poll', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let it fall asleep
+    const started = Date.now();
+    const taskId = await enqueueTestJob(t, { steps: 1, stepMs: 1 });
+    await waitForStatus(t, taskId, 'Finished');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
 describe('worker configuration', () => {
   it('defaults to a 30 s lease renewed every 10 s, two slots, three attempts', () => {
     const config = loadConfig({});
