@@ -2,12 +2,16 @@
  * What an action handler receives: the caller, the request's identity, and the services of the
  * domain. Handlers return the success body without RequestId; the gateway adds it.
  */
+import type { ChunkStore } from '../blobs/index.js';
 import type { Config } from '../config/index.js';
 import type { AccountService, Principal } from '../domain/accounts/service.js';
+import type { DiskContentService } from '../domain/blobs/index.js';
+import type { BucketService } from '../domain/buckets/index.js';
 import type { Lang } from '../domain/errors/index.js';
 import type { Idempotency } from '../domain/idempotency/index.js';
 import type { ImageService } from '../domain/images/index.js';
 import type { RegionCatalogue } from '../domain/regions/index.js';
+import type { RoleService } from '../domain/roles/index.js';
 import type { TagService } from '../domain/tags/index.js';
 import type { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
@@ -27,6 +31,14 @@ export interface Services {
   tags: TagService;
   /** ClientToken handling shared by every create action. */
   idempotency: Idempotency;
+  /** The chunk store disks' content lives in (manifests: `disks`). */
+  chunks: ChunkStore;
+  /** Disk content as manifests: write from a reader, open as an ExtentSource, pin, collect. */
+  disks: DiskContentService;
+  /** OSS buckets and their objects. */
+  buckets: BucketService;
+  /** Service roles ImportImage/ExportImage require (`requireAuthorized`). */
+  roles: RoleService;
   log: Logger;
 }
 

@@ -49,6 +49,7 @@ export async function startServer(
 export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const running = await startServer(config, { log });
+  running.services.gc.start();
   log.info(`[serve] ecsimg listening on ${running.url} (console: ${running.url}/console/)`);
   log.info(`[serve] administrator credentials: ${running.services.credentialsFile}`);
   onShutdown(log, [running.close]);

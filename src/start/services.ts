@@ -3,13 +3,17 @@
  * accounts with the administrator bootstrapped, the regions. Shared by `serve` and `worker`.
  */
 import type { Services } from '../api/context.js';
+import { GcScheduler, openBlobStores } from '../blobs/index.js';
 import type { Config } from '../config/index.js';
 import { AccountService } from '../domain/accounts/service.js';
 import { SecretBox, loadMasterKey } from '../domain/accounts/secrets.js';
+import { DiskContentService } from '../domain/blobs/index.js';
+import { BucketService } from '../domain/buckets/index.js';
 import { newResourceId } from '../domain/ids.js';
 import { Idempotency } from '../domain/idempotency/index.js';
 import { ImageService } from '../domain/images/index.js';
 import { RegionCatalogue } from '../domain/regions/index.js';
+import { RoleService } from '../domain/roles/index.js';
 import { TagService } from '../domain/tags/index.js';
 import { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log/index.js';
@@ -18,6 +22,8 @@ import { openStore } from '../store/index.js';
 export interface BuiltServices extends Services {
   /** Where the administrator's credentials were written (or already are). */
   credentialsFile: string;
+  /** Periodic chunk collection; `serve` starts it (ECSIMG_GC_INTERVAL_MS), close() stops it. */
+  gc: GcScheduler;
   close(): Promise<void>;
 }
 
@@ -39,6 +45,14 @@ export async function buildServices(
   const tags = new TagService(store);
   tags.register('image', { checkTaggable: (...args) => images.checkTaggable(...args) });
 
+  const blobs = openBlobStores(config);
+  const disks = new DiskContentService(store, blobs.chunks, log.child({ component: 'blobs' }));
+  const gc = new GcScheduler(
+    config.gc.intervalMs,
+    (signal) => disks.collectGarbage({ graceMs: config.gc.graceMs, signal }),
+    log,
+  );
+
   return {
     config,
     store,
@@ -51,8 +65,17 @@ export async function buildServices(
     images,
     tags,
     idempotency: new Idempotency(store),
+    chunks: blobs.chunks,
+    disks,
+    buckets: new BucketService(store, blobs.objects),
+    roles: new RoleService(store),
     log,
     credentialsFile: admin.file,
-    close: () => store.close(),
+    gc,
+    close: async () => {
+      await gc.stop();
+      await blobs.close();
+      await store.close();
+    },
   };
 }

@@ -6,6 +6,7 @@ import type { ActionDefinition } from '../context.js';
 import { ACCOUNT_ACTIONS } from './accounts/index.js';
 import { IMAGE_ACTIONS } from './images/index.js';
 import { REGION_ACTIONS } from './regions/index.js';
+import { ROLE_ACTIONS } from './roles/index.js';
 import { TAG_ACTIONS } from './tags/index.js';
 import { TASK_ACTIONS } from './tasks/index.js';
 
@@ -15,6 +16,7 @@ export const ACTIONS: ActionDefinition[] = [
   ...TASK_ACTIONS,
   ...IMAGE_ACTIONS,
   ...TAG_ACTIONS,
+  ...ROLE_ACTIONS,
 ];
 
 export const ACTIONS_BY_NAME: ReadonlyMap<string, ActionDefinition> = new Map(

@@ -9,6 +9,8 @@
 import { ACCOUNT_ERRORS } from './accounts.js';
 import { GATEWAY_ERRORS } from './gateway.js';
 import { IMAGE_ERRORS } from './images.js';
+import { OSS_ERRORS } from './oss.js';
+import { ROLE_ERRORS } from './roles.js';
 import { TAG_ERRORS } from './tags.js';
 import { TASK_ERRORS } from './tasks.js';
 import type { ErrorEntry, ErrorTable } from './types.js';
@@ -21,6 +23,8 @@ const TABLES: ErrorTable[] = [
   IMAGE_ERRORS,
   TAG_ERRORS,
   TASK_ERRORS,
+  OSS_ERRORS,
+  ROLE_ERRORS,
 ];
 
 export const CATALOGUE: ErrorTable = Object.assign({}, ...TABLES);

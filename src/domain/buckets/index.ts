@@ -1,0 +1,211 @@
+/**
+ * OSS buckets: owned by one account, placed in one region, named by OSS's rules and unique
+ * across the whole installation (as OSS names are across the cloud).
+ *
+ * How faithful: bucket and object access follow OSS's owner-only default (a bucket of another
+ * account answers AccessDenied, an unknown name NoSuchBucket). ACLs, bucket policies, storage
+ * classes, versioning and lifecycle rules are not emulated.
+ */
+import { Readable } from 'node:stream';
+import {
+  InvalidObjectKeyError,
+  ObjectNotFoundError,
+  checkObjectKey,
+  openObjectSource,
+  type ByteRange,
+  type ListObjectsOptions,
+  type ObjectInfo,
+  type ObjectStore,
+  type ObjectWriteStream,
+} from '../../blobs/index.js';
+import type { ByteSource } from '../../formats/types.js';
+import type { Store } from '../../store/index.js';
+import type { BucketRow } from '../../store/repositories/buckets.js';
+import { EcsError } from '../errors/index.js';
+
+/** OSS: 3–63 characters, lower-case letters, digits and hyphens, a letter or digit at each end. */
+export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+export function isValidBucketName(name: string): boolean {
+  return BUCKET_NAME_PATTERN.test(name);
+}
+
+export interface Bucket {
+  name: string;
+  accountId: string;
+  regionId: string;
+  createdAt: number;
+}
+
+function toBucket(row: BucketRow): Bucket {
+  return {
+    name: row.name,
+    accountId: row.account_id,
+    regionId: row.region_id,
+    createdAt: row.created_at,
+  };
+}
+
+export class BucketService {
+  constructor(
+    private readonly store: Store,
+    readonly objects: ObjectStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(accountId: string, name: string, regionId: string): Promise<Bucket> {
+    if (!isValidBucketName(name)) throw new EcsError('InvalidBucketName', { bucket: name });
+    const row = { name, account_id: accountId, region_id: regionId, created_at: this.now() };
+    if (!(await this.store.buckets.insert(row))) {
+      throw new EcsError('BucketAlreadyExists', { bucket: name });
+    }
+    await this.objects.createBucket(name);
+    return toBucket(row);
+  }
+
+  /**
+   * The caller's bucket, for the bucket API: NoSuchBucket when unknown, AccessDenied when another
+   * account owns it (as OSS answers).
+   */
+  async require(accountId: string, name: string): Promise<Bucket> {
+    if (!isValidBucketName(name)) throw new EcsError('InvalidBucketName', { bucket: name });
+    const row = await this.store.buckets.find(name);
+    if (!row) throw new EcsError('NoSuchBucket', { bucket: name });
+    if (row.account_id !== accountId) throw new EcsError('AccessDenied', { bucket: name });
+    return toBucket(row);
+  }
+
+  /**
+   * The bucket an image is imported from or exported to, with the ECS codes: a malformed name,
+   * a bucket missing, owned by another account, or in another region all answer as on the cloud.
+   *
+   * @example
+   *   await buckets.requireForImage(accountId, params.OSSBucket, params.RegionId);
+   */
+  async requireForImage(accountId: string, name: string, regionId: string): Promise<Bucket> {
+    if (!isValidBucketName(name))
+      throw new EcsError('InvalidOSSBucket.Malformed', { bucket: name });
+    const row = await this.store.buckets.find(name);
+    // Another account's bucket is indistinguishable from a missing one, as on the cloud.
+    if (!row || row.account_id !== accountId) {
+      throw new EcsError('InvalidOSSBucket.NotFound', { bucket: name });
+    }
+    if (row.region_id !== regionId) {
+      throw new EcsError('InvalidOSSBucket.NotFound', { bucket: name });
+    }
+    return toBucket(row);
+  }
+
+  /**
+   * The object ImportImage reads: InvalidOSSObject.Malformed / NotFound / Size (empty).
+   */
+  async requireObjectForImage(
+    accountId: string,
+    bucket: string,
+    key: string,
+    regionId: string,
+  ): Promise<ObjectInfo> {
+    await this.requireForImage(accountId, bucket, regionId);
+    try {
+      checkObjectKey(key);
+    } catch {
+      throw new EcsError('InvalidOSSObject.Malformed', { key });
+    }
+    const info = await this.headChecked(bucket, key);
+    if (!info) throw new EcsError('InvalidOSSObject.NotFound', { bucket, key });
+    if (info.size === 0) throw new EcsError('InvalidOSSObject.Size', { key });
+    return info;
+  }
+
+  async list(accountId: string, regionId?: string): Promise<Bucket[]> {
+    return (await this.store.buckets.list(accountId, regionId)).map(toBucket);
+  }
+
+  async delete(accountId: string, name: string): Promise<void> {
+    await this.require(accountId, name);
+    const { objects } = await this.objects.list(name, { maxKeys: 1 });
+    if (objects.length > 0) throw new EcsError('BucketNotEmpty', { bucket: name });
+    await this.store.buckets.delete(name);
+    await this.objects.deleteBucket(name);
+  }
+
+  async listObjects(accountId: string, bucket: string, options: ListObjectsOptions) {
+    await this.require(accountId, bucket);
+    return this.objects.list(bucket, options);
+  }
+
+  async headObject(accountId: string, bucket: string, key: string): Promise<ObjectInfo> {
+    await this.require(accountId, bucket);
+    const info = await this.headChecked(bucket, key);
+    if (!info) throw new EcsError('NoSuchKey', { bucket, key });
+    return info;
+  }
+
+  async deleteObject(accountId: string, bucket: string, key: string): Promise<void> {
+    await this.require(accountId, bucket);
+    checkKey(key);
+    if (!(await this.objects.delete(bucket, key))) throw new EcsError('NoSuchKey', { bucket, key });
+  }
+
+  /** Streams an upload into the object; it becomes visible only when `body` ends cleanly. */
+  async putObject(
+    accountId: string,
+    bucket: string,
+    key: string,
+    body: Readable,
+  ): Promise<ObjectInfo> {
+    await this.require(accountId, bucket);
+    checkKey(key);
+    try {
+      return await this.objects.put(bucket, key, body);
+    } catch (err) {
+      // A key the backend cannot store (fs: a part longer than 253 bytes).
+      if (err instanceof InvalidObjectKeyError) {
+        throw new EcsError('InvalidObjectName', { reason: err.message });
+      }
+      throw err;
+    }
+  }
+
+  async getObject(
+    accountId: string,
+    bucket: string,
+    key: string,
+    range?: ByteRange,
+  ): Promise<{ info: ObjectInfo; body: Readable }> {
+    await this.require(accountId, bucket);
+    checkKey(key);
+    try {
+      return await this.objects.get(bucket, key, range);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) throw new EcsError('NoSuchKey', { bucket, key });
+      throw err;
+    }
+  }
+
+  /** For ImportImage: the object as random-access bytes (after `requireObjectForImage`). */
+  openSource(bucket: string, key: string): Promise<ByteSource & { info: ObjectInfo }> {
+    return openObjectSource(this.objects, bucket, key);
+  }
+
+  /** For ExportImage: a Writable that becomes `bucket/key` only when it finishes cleanly. */
+  createWriteStream(bucket: string, key: string): ObjectWriteStream {
+    return this.objects.createWriteStream(bucket, key);
+  }
+
+  private async headChecked(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    checkKey(key);
+    return this.objects.head(bucket, key);
+  }
+}
+
+function checkKey(key: string): void {
+  try {
+    checkObjectKey(key);
+  } catch (err) {
+    if (err instanceof InvalidObjectKeyError) {
+      throw new EcsError('InvalidObjectName', { reason: err.message });
+    }
+    throw err;
+  }
+}
