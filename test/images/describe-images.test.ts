@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_IMAGES } from '../../src/domain/images/index.js';
+import type { IssuedCredentials } from '../../src/domain/accounts/service.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { Ecs, bearerCall, ecsClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { REGION, expectCode, makeImage } from './helpers.js';
@@ -7,7 +8,7 @@ import { REGION, expectCode, makeImage } from './helpers.js';
 describe.each(BACKENDS)('DescribeImages on %s', (backend) => {
   let t: TestServer;
   let owner: string;
-  let other: { accountId: string; accessKeyId: string; accessKeySecret: string };
+  let other: IssuedCredentials;
   const ids: Record<string, string> = {};
 
   const describeAs = (params: Record<string, unknown>, creds = t.admin) =>
@@ -224,7 +225,8 @@ describe.each(BACKENDS)('DescribeImages on %s', (backend) => {
   });
 
   it('filters by SnapshotId of a disk device mapping', async () => {
-    const img: any = (await describeAs({ imageId: ids.win })).body.images.image[0];
+    const res: any = await describeAs({ imageId: ids.win });
+    const img = res.body.images.image[0];
     const snapshotId = img.diskDeviceMappings.diskDeviceMapping[0].snapshotId;
     expect(idsOf(await describeAs({ snapshotId }))).toEqual([ids.win]);
   });

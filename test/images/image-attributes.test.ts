@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IssuedCredentials } from '../../src/domain/accounts/service.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { Ecs, ecsClient, startTestServer, type TestServer } from '../helpers/server.js';
 import { REGION, expectCode, makeImage } from './helpers.js';
@@ -8,7 +9,7 @@ describe.each(BACKENDS)(
   (backend) => {
     let t: TestServer;
     let owner: string;
-    let other: { accountId: string; accessKeyId: string; accessKeySecret: string };
+    let other: IssuedCredentials;
 
     const client = (creds = t.admin) => ecsClient(t, creds);
     const modify = (params: Record<string, unknown>, creds = t.admin) =>
