@@ -73,7 +73,8 @@ for (const backend of BACKENDS) {
 
     console.log(
       `${backend}: ${jobs} jobs — enqueue ${(jobs / (enqueueMs / 1000)).toFixed(0)}/s, ` +
-        `drain with ${workerCount}×${concurrency} slots ${(jobs / (drainMs / 1000)).toFixed(0)}/s ` +
+        `drain with ${workerCount}×${concurrency} slots ` +
+        `${(jobs / (drainMs / 1000)).toFixed(0)}/s ` +
         `(${drainMs.toFixed(0)} ms)`,
     );
   } finally {

@@ -129,7 +129,7 @@ describe.each(BACKENDS)('job queue on %s', (backend) => {
     expect(failed.error?.code).toBe('InvalidImageFormat.Malformed');
   });
 
-  it('returns a task whose lease expired to the queue, and another worker finishes it', async () => {
+  it('returns a task with an expired lease to the queue; another worker finishes it', async () => {
     const taskId = await enqueueTestJob(t, { steps: 2 });
     // A worker that leased the task and then went silent: no heartbeat, no progress.
     const stalled = await t.server.services.store.tasks.lease({
@@ -173,6 +173,22 @@ describe.each(BACKENDS)('job queue on %s', (backend) => {
     expect(readEffects(t, taskId).map((e) => e.event)).toEqual(['failed:InternalError']);
   });
 
+  it('stops a job that never reports progress on the heartbeat after a cancel', async () => {
+    // One 20 s step: only the heartbeat (every 150 ms) can tell this job it was cancelled.
+    const taskId = await enqueueTestJob(t, { steps: 1, stepMs: 20_000 });
+    inProcessWorker('w-heartbeat-cancel');
+    await waitFor('the job to start', async () => readEffects(t, taskId).length > 0);
+
+    const scope = { accountId: t.admin.accountId, regionId: 'cn-hangzhou' };
+    expect(await t.server.services.jobs.cancel(taskId, scope)).toBe('cancelling');
+    const requestedAt = Date.now();
+    await waitForStatus(t, taskId, 'Deleted');
+
+    expect(Date.now() - requestedAt).toBeLessThan(1500);
+    expect(readEffects(t, taskId).map((e) => e.event)).toEqual(['start', 'cancelled']);
+    expect(await t.server.services.jobs.cancel(taskId, scope)).toBe('not-running');
+  });
+
   it('hands running jobs back to the queue on shutdown, without counting the attempt', async () => {
     const taskId = await enqueueTestJob(t, { steps: 50, stepMs: 50 });
     const worker = createWorker(t.server.services, { id: 'w-shutdown' });
@@ -185,7 +201,7 @@ describe.each(BACKENDS)('job queue on %s', (backend) => {
     expect(released.attempts).toBe(0);
   });
 
-  it('survives a killed worker process: the job re-runs and leaves exactly one result', async () => {
+  it('survives a killed worker process: the job re-runs and leaves one result', async () => {
     const taskId = await enqueueTestJob(t, { steps: 12, stepMs: 100 });
     const child = spawnWorkerProcess(t, 'w-doomed-process');
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -217,7 +233,7 @@ describe.each(BACKENDS)('job queue on %s', (backend) => {
     expect(events).toEqual(['start@w-doomed-process', 'start@w-survivor', 'end@w-survivor']);
   });
 
-  it('never runs one task on two workers: many tasks, two workers, each run exactly once', async () => {
+  it('never runs a task on two workers: 40 tasks, two workers, each run once', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) ids.push(await enqueueTestJob(t, { steps: 2, stepMs: 5 }));
 

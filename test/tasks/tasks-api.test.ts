@@ -110,7 +110,7 @@ describe.each(BACKENDS)('task actions on %s', (backend) => {
       expect(operation.errorMsg).toMatch(/failing on request/);
     });
 
-    it('answers InvalidTaskId.NotFound for an unknown ID and for a task of another region', async () => {
+    it('answers InvalidTaskId.NotFound for unknown IDs and other regions’ tasks', async () => {
       expect(await sdkError(attribute('t-doesnotexist000000000'))).toEqual({
         code: 'InvalidTaskId.NotFound',
         statusCode: 400,
@@ -313,7 +313,7 @@ describe.each(BACKENDS)('task actions on %s', (backend) => {
       expect((await list({ taskStatus: 'Waiting' })).body!.totalCount).toBe(15);
     });
 
-    it('filters by creation time, a minute-precision EndTime including its whole minute', async () => {
+    it('filters by creation time; a minute-precision EndTime includes its minute', async () => {
       const hourAgo = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16) + 'Z';
       const later = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -327,7 +327,7 @@ describe.each(BACKENDS)('task actions on %s', (backend) => {
       expect((await list({ endTime: newestMinute })).body!.totalCount).toBe(15);
     });
 
-    it('refuses out-of-range paging, too many TaskIds, malformed times and unknown actions', async () => {
+    it('refuses bad paging, too many TaskIds, malformed times, unknown actions', async () => {
       const bad = async (params: Record<string, string>) =>
         (await bearerCall(t, 'DescribeTasks', { RegionId: REGION, ...params })).body.Code;
 
