@@ -164,6 +164,7 @@ function toJson(r: InspectResult) {
     subformat: r.subformat,
     virtualSize: r.virtualSize,
     actualSize: r.actualSize,
+    allocatedSize: r.allocatedSize,
     clusterSize: r.clusterSize,
     features: r.features,
     partitionTable: r.partitionTable,
@@ -180,6 +181,7 @@ function describe(file: string, r: InspectResult): string {
     `virtual size: ${human(r.virtualSize)} (${r.virtualSize} bytes)`,
     `file size: ${human(r.actualSize)} (${r.actualSize} bytes)`,
   ];
+  if (r.allocatedSize !== undefined) lines.push(`allocated: ${human(r.allocatedSize)}`);
   if (r.clusterSize) lines.push(`cluster size: ${r.clusterSize}`);
   if (r.features.length) lines.push(`features: ${r.features.join(', ')}`);
   if (r.partitionTable) lines.push(`partition table: ${r.partitionTable}`);

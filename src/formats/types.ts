@@ -58,6 +58,11 @@ export interface InspectResult {
   virtualSize: number;
   /** Bytes the file occupies (its length). */
   actualSize: number;
+  /**
+   * Bytes of the virtual disk backed by data in the file, from the allocation tables (qcow2
+   * clusters, VHD blocks, …); absent where the format has no tables (raw, iso).
+   */
+  allocatedSize?: number;
   clusterSize?: number;
   /** Features found, in the format's own words (`compressed-clusters`, `zero-clusters`, …). */
   features: string[];

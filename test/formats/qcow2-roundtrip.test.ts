@@ -139,6 +139,10 @@ describeQemu('qcow2 against qemu-img', () => {
     it('skips zero clusters: the sparse fixture stays small', async () => {
       const out = join(dir, 'sparse.size.qcow2');
       await libConvert(join(dir, 'sparse.raw'), out, 'qcow2');
+      // Our inspector's allocated size agrees with qemu-img check's allocated cluster count.
+      const check = qemuCheck(out, 'qcow2');
+      const reread = await libConvert(out, join(dir, 'sparse.size.raw'), 'raw');
+      expect(reread.allocatedSize).toBe((check.json!['allocated-clusters'] as number) * 65536);
       // ~6.1 MiB of non-zero data (the 2 MiB of written zeros is not stored) plus metadata.
       expect(statSync(out).size).toBeLessThan(7 * MiB);
     });

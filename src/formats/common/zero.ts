@@ -35,12 +35,12 @@ export function zeroRuns(
 ): void {
   let runStart = 0;
   let runZero: boolean | undefined;
-  const push = (start: number, end: number, zero: boolean) => {
+  // Granules arrive in order; a run is emitted when the next granule changes kind.
+  const push = (start: number, zero: boolean) => {
     if (runZero === zero) return;
     if (runZero !== undefined) emit(runStart, start, runZero);
     runStart = start;
     runZero = zero;
-    void end;
   };
 
   if (isZeroRange(buf, 0, length)) {
@@ -51,13 +51,13 @@ export function zeroRuns(
   for (let pos = 0; pos < length; pos += coarse) {
     const stop = Math.min(length, pos + coarse);
     if (isZeroRange(buf, pos, stop)) {
-      push(pos, stop, true);
+      push(pos, true);
     } else if (granularity >= coarse) {
-      push(pos, stop, false);
+      push(pos, false);
     } else {
       for (let g = pos; g < stop; g += granularity) {
         const gEnd = Math.min(stop, g + granularity);
-        push(g, gEnd, ZERO_BUFFER.compare(buf, g, gEnd, 0, gEnd - g) === 0);
+        push(g, ZERO_BUFFER.compare(buf, g, gEnd, 0, gEnd - g) === 0);
       }
     }
   }

@@ -289,6 +289,6 @@ export async function inspectQcow2(
   if (compressed > 0) features.push('compressed-clusters');
   if (zeroClusters > 0) features.push('zero-clusters');
   result.layout = layout;
-  void dataClusters;
+  result.allocatedSize = Math.min(size, (dataClusters + compressed) * clusterSize);
   return done();
 }

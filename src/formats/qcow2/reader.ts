@@ -123,7 +123,7 @@ export class Qcow2Reader implements DiskReader {
     }
 
     const merger = new ExtentMerger();
-    for await (const extents of prefetch(producers(), 3, signal)) {
+    for await (const extents of prefetch(producers(), 2, signal)) {
       for (const e of extents) yield* merger.push(e);
     }
     yield* merger.flush();

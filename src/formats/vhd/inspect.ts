@@ -94,6 +94,7 @@ export async function inspectVhd(
       bitmapBytes: 0,
     };
     result.layout = layout;
+    result.allocatedSize = virtualSize;
     return done();
   }
 
@@ -173,6 +174,6 @@ export async function inspectVhd(
     bitmapBytes,
   };
   result.layout = layout;
-  void allocated;
+  result.allocatedSize = Math.min(virtualSize, allocated * blockSize);
   return done();
 }

@@ -94,7 +94,7 @@ export class VhdDynamicReader implements DiskReader {
       }
     }
     const merger = new ExtentMerger();
-    for await (const extents of prefetch(producers(), 3, signal)) {
+    for await (const extents of prefetch(producers(), 2, signal)) {
       for (const e of extents) yield* merger.push(e);
     }
     yield* merger.flush();
