@@ -87,6 +87,16 @@ const schema = z.object({
   ECSIMG_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Chunks younger than this are never collected (protects writes in flight). */
   ECSIMG_GC_GRACE_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** ImportImage: the system disk's DiskImageSize range in GiB (this deployment's rule). */
+  ECSIMG_IMPORT_SYSTEM_DISK_MIN_GIB: z.coerce.number().int().min(1).default(40),
+  ECSIMG_IMPORT_SYSTEM_DISK_MAX_GIB: z.coerce.number().int().min(1).default(500),
+  /** ImportImage: a data disk's DiskImageSize range in GiB. */
+  ECSIMG_IMPORT_DATA_DISK_MIN_GIB: z.coerce.number().int().min(1).default(1),
+  ECSIMG_IMPORT_DATA_DISK_MAX_GIB: z.coerce.number().int().min(1).default(2048),
+  /** ImportImage reads at most this many bytes of disk per second per task; 0 = no limit. */
+  ECSIMG_IMPORT_MAX_BYTES_PER_SEC: z.coerce.number().int().min(0).default(0),
+  /** ExportImage tasks waiting or running per account and region before ConcurrentQuotaExceed. */
+  ECSIMG_EXPORT_CONCURRENCY: z.coerce.number().int().min(1).default(5),
 });
 
 export interface Config {
@@ -106,6 +116,16 @@ export interface Config {
   chunkStore: 'fs' | 's3';
   s3?: S3Config;
   gc: { intervalMs: number; graceMs: number };
+  importExport: ImportExportConfig;
+}
+
+/** Limits of ImportImage and ExportImage. */
+export interface ImportExportConfig {
+  systemDiskGib: { min: number; max: number };
+  dataDiskGib: { min: number; max: number };
+  /** 0 = unlimited. */
+  importMaxBytesPerSec: number;
+  exportConcurrency: number;
 }
 
 /** An S3-compatible store (Alibaba OSS, MinIO, Ceph, AWS S3) holding chunks and objects. */
@@ -199,5 +219,17 @@ export function loadConfig(
     chunkStore: e.ECSIMG_CHUNK_STORE,
     s3,
     gc: { intervalMs: e.ECSIMG_GC_INTERVAL_MS, graceMs: e.ECSIMG_GC_GRACE_MS },
+    importExport: {
+      systemDiskGib: {
+        min: e.ECSIMG_IMPORT_SYSTEM_DISK_MIN_GIB,
+        max: e.ECSIMG_IMPORT_SYSTEM_DISK_MAX_GIB,
+      },
+      dataDiskGib: {
+        min: e.ECSIMG_IMPORT_DATA_DISK_MIN_GIB,
+        max: e.ECSIMG_IMPORT_DATA_DISK_MAX_GIB,
+      },
+      importMaxBytesPerSec: e.ECSIMG_IMPORT_MAX_BYTES_PER_SEC,
+      exportConcurrency: e.ECSIMG_EXPORT_CONCURRENCY,
+    },
   };
 }

@@ -3,4 +3,4 @@
  * module of its own and adds one import here, so `serve`'s embedded worker and `ecsimg worker`
  * know the same types. The internal test type is deliberately absent: only the tests register it.
  */
-export {};
+import '../domain/import-export/jobs.js';

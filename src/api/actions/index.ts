@@ -5,6 +5,7 @@
 import type { ActionDefinition } from '../context.js';
 import { ACCOUNT_ACTIONS } from './accounts/index.js';
 import { IMAGE_ACTIONS } from './images/index.js';
+import { IMPORT_EXPORT_ACTIONS } from './import-export/index.js';
 import { REGION_ACTIONS } from './regions/index.js';
 import { ROLE_ACTIONS } from './roles/index.js';
 import { TAG_ACTIONS } from './tags/index.js';
@@ -15,6 +16,7 @@ export const ACTIONS: ActionDefinition[] = [
   ...ACCOUNT_ACTIONS,
   ...TASK_ACTIONS,
   ...IMAGE_ACTIONS,
+  ...IMPORT_EXPORT_ACTIONS,
   ...TAG_ACTIONS,
   ...ROLE_ACTIONS,
 ];

@@ -9,6 +9,7 @@
 import { ACCOUNT_ERRORS } from './accounts.js';
 import { GATEWAY_ERRORS } from './gateway.js';
 import { IMAGE_ERRORS } from './images.js';
+import { IMPORT_EXPORT_ERRORS } from './import-export.js';
 import { OSS_ERRORS } from './oss.js';
 import { ROLE_ERRORS } from './roles.js';
 import { TAG_ERRORS } from './tags.js';
@@ -21,6 +22,7 @@ const TABLES: ErrorTable[] = [
   GATEWAY_ERRORS,
   ACCOUNT_ERRORS,
   IMAGE_ERRORS,
+  IMPORT_EXPORT_ERRORS,
   TAG_ERRORS,
   TASK_ERRORS,
   OSS_ERRORS,

@@ -286,7 +286,16 @@ export class ImageService {
    *     importOssBucket: 'b', importOssObject: 'disk.qcow2' }] });
    *   // image.id → 'm-bp…', image.status → 'Creating'
    */
-  async createImage(input: NewImage): Promise<ImageRow> {
+  async createImage(
+    input: NewImage,
+    options: {
+      /**
+       * Runs inside the transaction that inserts the image (e.g. enqueueing its task), so the
+       * image exists exactly when what the caller writes beside it does.
+       */
+      inTransaction?: (tx: Store, row: ImageRow) => Promise<void>;
+    } = {},
+  ): Promise<ImageRow> {
     checkImageName(input.name);
     if (input.description !== undefined) checkDescription(input.description);
     if (input.family !== undefined) checkImageFamily(input.family);
@@ -365,6 +374,7 @@ export class ImageService {
           now,
         );
       }
+      await options.inTransaction?.(tx, row);
       return row;
     });
   }
