@@ -49,13 +49,15 @@ export interface SignInput {
   query: Array<[string, string]>;
   host: string;
   body?: Uint8Array;
+  /** `UNSIGNED-PAYLOAD` for a streamed upload whose bytes are not hashed beforehand. */
+  payloadHash?: string;
   accessKeyId: string;
   accessKeySecret: string;
 }
 
 /** The headers to add to the request: Authorization and the signed x-acs-* headers. */
 export async function signAcs3(input: SignInput): Promise<Record<string, string>> {
-  const payloadHash = await sha256Hex(input.body ?? new Uint8Array());
+  const payloadHash = input.payloadHash ?? (await sha256Hex(input.body ?? new Uint8Array()));
   const signed: Record<string, string> = {
     host: input.host,
     'x-acs-content-sha256': payloadHash,

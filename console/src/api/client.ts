@@ -75,7 +75,13 @@ export function flattenParams(
 /** Authorization headers for any request to this server (RPC or the /oss routes). */
 export async function authHeaders(
   credentials: Credentials,
-  request: { method: string; path: string; query: Array<[string, string]>; body?: Uint8Array },
+  request: {
+    method: string;
+    path: string;
+    query: Array<[string, string]>;
+    body?: Uint8Array;
+    payloadHash?: string;
+  },
 ): Promise<Record<string, string>> {
   if (credentials.kind === 'apiKey') return { authorization: `Bearer ${credentials.apiKey}` };
   return signAcs3({

@@ -11,14 +11,14 @@ import { getSession } from './session.js';
 /** The actions this module calls; pages check them against `/api/actions` before offering. */
 export const OSS_ACTIONS = {
   listBuckets: 'ListBuckets',
-  createBucket: 'CreateBucket',
+  createBucket: 'PutBucket',
   deleteBucket: 'DeleteBucket',
   listObjects: 'ListObjects',
   deleteObject: 'DeleteObject',
 } as const;
 
 export const ROLE_ACTIONS = {
-  list: 'ListServiceRoles',
+  list: 'DescribeServiceRoles',
   authorize: 'AuthorizeServiceRole',
 } as const;
 
@@ -48,17 +48,13 @@ export async function createBucket(regionId: string, name: string): Promise<void
   await callAction(OSS_ACTIONS.createBucket, { RegionId: regionId, BucketName: name });
 }
 
-export async function deleteBucket(regionId: string, name: string): Promise<void> {
-  await callAction(OSS_ACTIONS.deleteBucket, { RegionId: regionId, BucketName: name });
+/** Bucket names are unique per account: the bucket and object actions take no region. */
+export async function deleteBucket(name: string): Promise<void> {
+  await callAction(OSS_ACTIONS.deleteBucket, { BucketName: name });
 }
 
-export async function listObjects(
-  regionId: string,
-  bucket: string,
-  prefix?: string,
-): Promise<OssObject[]> {
+export async function listObjects(bucket: string, prefix?: string): Promise<OssObject[]> {
   const body = await callAction<{ Objects?: { Object?: OssObject[] } }>(OSS_ACTIONS.listObjects, {
-    RegionId: regionId,
     BucketName: bucket,
     Prefix: prefix,
     MaxKeys: 1000,
@@ -66,8 +62,8 @@ export async function listObjects(
   return body.Objects?.Object ?? [];
 }
 
-export async function deleteObject(regionId: string, bucket: string, key: string): Promise<void> {
-  await callAction(OSS_ACTIONS.deleteObject, { RegionId: regionId, BucketName: bucket, Key: key });
+export async function deleteObject(bucket: string, key: string): Promise<void> {
+  await callAction(OSS_ACTIONS.deleteObject, { BucketName: bucket, Key: key });
 }
 
 export function objectPath(bucket: string, key: string): string {
@@ -83,10 +79,9 @@ async function objectHeaders(method: string, path: string): Promise<Record<strin
       status: 401,
       action: method,
     });
-  // The body of an upload is streamed, not hashed: ACS3 allows UNSIGNED-PAYLOAD for that.
-  const headers = await authHeaders(credentials, { method, path, query: [] });
-  if (method === 'PUT' && credentials.kind === 'accessKey')
-    headers['x-acs-content-sha256'] = 'UNSIGNED-PAYLOAD';
+  // The body of an upload is streamed, not hashed first: ACS3 signs UNSIGNED-PAYLOAD for it.
+  const payloadHash = method === 'PUT' ? 'UNSIGNED-PAYLOAD' : undefined;
+  const headers = await authHeaders(credentials, { method, path, query: [], payloadHash });
   return { ...headers, 'x-acs-accept-language': acceptLanguage() };
 }
 
@@ -207,8 +202,11 @@ export interface ServiceRole {
 }
 
 export async function listRoles(): Promise<ServiceRole[]> {
-  const body = await callAction<{ Roles?: { Role?: ServiceRole[] } }>(ROLE_ACTIONS.list, {});
-  return body.Roles?.Role ?? [];
+  const body = await callAction<{ ServiceRoles?: { ServiceRole?: ServiceRole[] } }>(
+    ROLE_ACTIONS.list,
+    {},
+  );
+  return body.ServiceRoles?.ServiceRole ?? [];
 }
 
 export async function authorizeRole(roleName: string): Promise<void> {

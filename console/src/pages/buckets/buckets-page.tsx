@@ -114,7 +114,7 @@ export default function BucketsPage() {
 
   const loadObjects = useCallback(() => {
     if (!offered || !selected) return setObjects(undefined);
-    listObjects(region, selected)
+    listObjects(selected)
       .then(setObjects)
       .catch((err) => {
         showError(err);
@@ -147,7 +147,7 @@ export default function BucketsPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await deleteBucket(region, name);
+          await deleteBucket(name);
           if (selected === name) navigate('/buckets');
           loadBuckets();
         } catch (err) {
@@ -164,7 +164,7 @@ export default function BucketsPage() {
       cancelText: t('common.cancel'),
       onOk: async () => {
         try {
-          await deleteObject(region, selected!, key);
+          await deleteObject(selected!, key);
           message.success(t('buckets.deletedObject', { key }));
           loadObjects();
         } catch (err) {
@@ -271,7 +271,7 @@ export default function BucketsPage() {
             {!selected ? (
               <Typography.Text type="secondary">{t('buckets.pick')}</Typography.Text>
             ) : (
-              <Space direction="vertical" style={{ width: '100%' }}>
+              <Space orientation="vertical" style={{ width: '100%' }}>
                 <UploadButton
                   bucket={selected}
                   onUploaded={(key) => {

@@ -58,7 +58,7 @@ export function UploadButton(props: {
   };
 
   return (
-    <Space direction="vertical" style={{ width: state ? '100%' : undefined }}>
+    <Space orientation="vertical" style={{ width: state ? '100%' : undefined }}>
       <input
         ref={input}
         type="file"

@@ -9,7 +9,6 @@ import {
   Descriptions,
   Form,
   Input,
-  List,
   Modal,
   Spin,
   Tag,
@@ -269,47 +268,32 @@ export function DeleteImageDialog({ image, region, onClose, onDone }: DialogProp
         <Spin />
       ) : (
         <div data-testid="delete-dependents">
-          <List
-            size="small"
-            bordered
-            dataSource={[
-              {
-                label: t('images.delete.runningTasks'),
-                value: dependents.tasks.length
-                  ? dependents.tasks.map((task) => (
-                      <Tag key={task.TaskId}>
-                        <a href={hrefFor('/tasks', { id: task.TaskId })}>{task.TaskId}</a> ·{' '}
-                        {task.TaskAction}
-                      </Tag>
-                    ))
-                  : t('common.none'),
-              },
-              {
-                label: t('images.delete.sharedWith'),
-                value: dependents.shares
-                  ? dependents.shares.length
-                    ? dependents.shares.join(', ')
-                    : t('common.none')
-                  : t(`images.scope.${scope}`),
-              },
-              {
-                label: t('images.delete.instances'),
-                value: dependents.instances
-                  ? dependents.instances.length
-                    ? dependents.instances.join(', ')
-                    : t('common.none')
-                  : t('images.delete.notChecked'),
-              },
-            ]}
-            renderItem={(item) => (
-              <List.Item>
-                <Typography.Text type="secondary" style={{ width: 160, flex: 'none' }}>
-                  {item.label}
-                </Typography.Text>
-                <span style={{ flex: 1 }}>{item.value}</span>
-              </List.Item>
-            )}
-          />
+          <Descriptions size="small" column={1} bordered styles={{ label: { width: 170 } }}>
+            <Descriptions.Item label={t('images.delete.runningTasks')}>
+              {dependents.tasks.length
+                ? dependents.tasks.map((task) => (
+                    <Tag key={task.TaskId}>
+                      <a href={hrefFor('/tasks', { id: task.TaskId })}>{task.TaskId}</a> ·{' '}
+                      {task.TaskAction}
+                    </Tag>
+                  ))
+                : t('common.none')}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('images.delete.sharedWith')}>
+              {dependents.shares
+                ? dependents.shares.length
+                  ? dependents.shares.join(', ')
+                  : t('common.none')
+                : t(`images.scope.${scope}`)}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('images.delete.instances')}>
+              {dependents.instances
+                ? dependents.instances.length
+                  ? dependents.instances.join(', ')
+                  : t('common.none')
+                : t('images.delete.notChecked')}
+            </Descriptions.Item>
+          </Descriptions>
           {blockers.length > 0 && (
             <Alert
               type="warning"

@@ -134,7 +134,7 @@ export default function ImagesPage() {
       key: 'id',
       width: 250,
       render: (_, image) => (
-        <Space direction="vertical" size={0}>
+        <Space orientation="vertical" size={0}>
           <Typography.Text copyable className="ecsimg-mono" data-testid="image-id">
             {image.ImageId}
           </Typography.Text>
@@ -154,7 +154,7 @@ export default function ImagesPage() {
       title: t('images.col.os'),
       key: 'os',
       render: (_, image) => (
-        <Space direction="vertical" size={0}>
+        <Space orientation="vertical" size={0}>
           <span>{image.OSName || image.Platform || image.OSType || '—'}</span>
           <Typography.Text type="secondary" style={{ fontSize: 12 }}>
             {[image.OSType, image.Architecture].filter(Boolean).join(' · ')}

@@ -110,7 +110,7 @@ export function ImportImageDialog(props: { region: string; onClose(): void; onDo
   useEffect(() => {
     setObjects(undefined);
     if (!bucket) return;
-    listObjects(props.region, bucket)
+    listObjects(bucket)
       .then(setObjects)
       .catch(() => setObjects([]));
   }, [bucket, props.region]);

@@ -33,7 +33,7 @@ function FailureReason({ detail }: { detail?: TaskAttribute }) {
   const lang = i18n.language === 'zh' ? 'zh' : 'en';
   const entry = catalogue && findEntry(catalogue, op.ErrorCode);
   return (
-    <Space direction="vertical" size={0} data-testid="task-failure">
+    <Space orientation="vertical" size={0} data-testid="task-failure">
       <Typography.Text type="danger" className="ecsimg-mono">
         {op.ErrorCode}
       </Typography.Text>
@@ -171,7 +171,7 @@ export default function TasksPage() {
         const detail = details[task.TaskId];
         const p = percent(detail?.TaskProcess);
         return (
-          <Space direction="vertical" size={2} style={{ width: '100%' }}>
+          <Space orientation="vertical" size={2} style={{ width: '100%' }}>
             <TaskStatusTag status={task.TaskStatus} />
             {isRunning(task.TaskStatus) && p !== undefined && (
               <Progress

@@ -114,7 +114,7 @@ export default function TroubleshootingPage() {
   return (
     <>
       <PageHeader title={t('nav.troubleshooting')} subtitle={t('trouble.intro')} />
-      <Space direction="vertical" size="large" style={{ width: '100%' }}>
+      <Space orientation="vertical" size="large" style={{ width: '100%' }}>
         <Card>
           <label
             htmlFor="trouble-input"
@@ -145,7 +145,7 @@ export default function TroubleshootingPage() {
         </Card>
 
         {input && matches.length > 0 && (
-          <Space direction="vertical" size="middle" style={{ width: '100%' }}>
+          <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
             {matches.map((entry) => (
               <EntryCard key={entry.code} entry={entry} requestId={requestId} />
             ))}
