@@ -163,6 +163,16 @@ describe('signature failures', () => {
     expect(((await res.json()) as any).Code).toBe('SignatureDoesNotMatch');
   });
 
+  it('refuses v1 signatures that are truncated, extended or empty', async () => {
+    for (const change of [(s: string) => s.slice(0, -1), (s: string) => `${s}A`, () => '']) {
+      const params = v1Params();
+      params.Signature = change(signV1(params, t.admin.accessKeySecret));
+      const { status, body } = await getV1(params);
+      expect(status).toBe(400);
+      expect(body.Code).toBe('SignatureDoesNotMatch');
+    }
+  });
+
   it('refuses an unsigned request and an unknown API key', async () => {
     const unsigned = await fetch(`${t.url}/?Action=DescribeRegions`);
     expect(((await unsigned.json()) as any).Code).toBe('IncompleteSignature');

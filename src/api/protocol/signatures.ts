@@ -42,17 +42,22 @@ export const ENVELOPE_PARAMS = new Set([
   'callerUid',
 ]);
 
+/** Every RPC call of the SDKs has an empty body; its digest is a constant worth not recomputing. */
+const EMPTY_SHA256_HEX = crypto.createHash('sha256').update('').digest('hex');
+
 function sha256Hex(data: Buffer | string): string {
+  if (data.length === 0) return EMPTY_SHA256_HEX;
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
-  // Compare equal-length digests so the comparison time does not reveal the expected length.
-  const ah = crypto.createHash('sha256').update(ab).digest();
-  const bh = crypto.createHash('sha256').update(bb).digest();
-  return crypto.timingSafeEqual(ah, bh) && ab.length === bb.length;
+  // Returning early on a length mismatch reveals only the expected length, which is public: a
+  // digest's size (64 hex characters for ACS3, 28 base64 characters for v1). Equal lengths are
+  // compared in constant time.
+  if (ab.length !== bb.length) return false;
+  return crypto.timingSafeEqual(ab, bb);
 }
 
 function checkFreshness(timestamp: string | undefined, now: number): void {
