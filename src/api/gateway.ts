@@ -17,7 +17,7 @@ import type { ActionDefinition, RequestContext, Services } from './context.js';
 import { collectParams, header, type RawRequest } from './protocol/params.js';
 import { RateLimiter } from './protocol/rate-limit.js';
 import { errorBody, newRequestId } from './protocol/render.js';
-import { NonceCache, readCredential } from './protocol/signatures.js';
+import { NonceCache, readCredential, type CredentialOptions } from './protocol/signatures.js';
 
 export const API_VERSION = '2014-05-26';
 
@@ -135,9 +135,17 @@ export class Gateway {
     };
   }
 
-  private async authenticate(req: RawRequest, params: ReturnType<typeof collectParams>) {
+  /**
+   * Who sent the request (any of the three schemes), with replay protection. Public so routes
+   * beside the RPC endpoint (`/oss/…` object bodies) authenticate exactly as actions do.
+   */
+  async authenticate(
+    req: RawRequest,
+    params: ReturnType<typeof collectParams>,
+    options: CredentialOptions = {},
+  ) {
     const now = this.now();
-    const credential = readCredential(req, params, now);
+    const credential = readCredential(req, params, now, options);
 
     if (credential.scheme === 'bearer') {
       const cacheKey = `bearer:${credential.apiKey}`;

@@ -7,9 +7,10 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { ACTIONS } from './actions/index.js';
 import type { Services } from './context.js';
 import { errorsRoute } from './errors-route.js';
-import { consoleRoute } from './console-route.js';
 import { Gateway } from './gateway.js';
+import { consoleRoute } from './console-route.js';
 import { ApiMetrics } from './metrics.js';
+import { ossRoutes } from './oss-routes.js';
 import { JSON_CONTENT_TYPE } from './protocol/render.js';
 
 /** Room for 16 KB Image Builder templates in the query string, percent-encoded (×3) and more. */
@@ -74,9 +75,12 @@ export async function buildServer(
       .send(await metrics.registry.metrics()),
   );
 
+  await ossRoutes(gateway)(app, services);
+
   app.get('/api/actions', async () => ({ actions: ACTIONS.map((a) => a.spec) }));
-  consoleRoute()(app);
   await errorsRoute(app);
+
+  consoleRoute()(app);
 
   for (const plugin of options.plugins ?? []) await plugin(app, services);
   return app;

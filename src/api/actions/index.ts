@@ -6,6 +6,7 @@ import type { ActionDefinition } from '../context.js';
 import { ACCOUNT_ACTIONS } from './accounts/index.js';
 import { IMAGE_ACTIONS } from './images/index.js';
 import { IMPORT_EXPORT_ACTIONS } from './import-export/index.js';
+import { OSS_ACTIONS } from './oss/index.js';
 import { REGION_ACTIONS } from './regions/index.js';
 import { ROLE_ACTIONS } from './roles/index.js';
 import { TAG_ACTIONS } from './tags/index.js';
@@ -19,6 +20,7 @@ export const ACTIONS: ActionDefinition[] = [
   ...IMPORT_EXPORT_ACTIONS,
   ...TAG_ACTIONS,
   ...ROLE_ACTIONS,
+  ...OSS_ACTIONS,
 ];
 
 export const ACTIONS_BY_NAME: ReadonlyMap<string, ActionDefinition> = new Map(

@@ -70,11 +70,25 @@ function checkFreshness(timestamp: string | undefined, now: number): void {
   }
 }
 
+export interface CredentialOptions {
+  /**
+   * The body is streamed and not in `req.body` (object uploads on `/oss/…`). ACS3 then signs the
+   * declared `x-acs-content-sha256` (a hex digest, or `UNSIGNED-PAYLOAD` as on S3); the route
+   * checks a hex digest against the bytes before it commits the object.
+   */
+  streamedBody?: boolean;
+}
+
 /**
  * Works out which scheme a request uses and prepares its verification. The caller looks up the
  * secret for the AccessKey and calls `verify`, then records the nonce.
  */
-export function readCredential(req: RawRequest, params: CollectedParams, now: number): Credential {
+export function readCredential(
+  req: RawRequest,
+  params: CollectedParams,
+  now: number,
+  options: CredentialOptions = {},
+): Credential {
   const authorization = header(req, 'authorization') ?? '';
 
   if (authorization.startsWith('Bearer ')) {
@@ -83,7 +97,9 @@ export function readCredential(req: RawRequest, params: CollectedParams, now: nu
     return { scheme: 'bearer', apiKey };
   }
 
-  if (authorization.startsWith('ACS3-')) return readAcs3(req, params, authorization, now);
+  if (authorization.startsWith('ACS3-')) {
+    return readAcs3(req, params, authorization, now, options);
+  }
 
   if (params.all.Signature !== undefined) return readRpcV1(req, params, now);
 
@@ -95,6 +111,7 @@ function readAcs3(
   params: CollectedParams,
   authorization: string,
   now: number,
+  options: CredentialOptions,
 ): Credential {
   const m = ACS3_AUTH.exec(authorization);
   if (!m) {
@@ -110,8 +127,15 @@ function readAcs3(
   if (!accessKeyId || !nonce) throw new EcsError('IncompleteSignature');
   checkFreshness(header(req, 'x-acs-date'), now);
 
-  const payloadHash = sha256Hex(req.body);
   const declaredHash = header(req, 'x-acs-content-sha256');
+  if (options.streamedBody && !/^([0-9a-f]{64}|UNSIGNED-PAYLOAD)$/.test(declaredHash ?? '')) {
+    throw new EcsError(
+      'IncompleteSignature',
+      {},
+      'A streamed body needs x-acs-content-sha256: its hex SHA-256 or UNSIGNED-PAYLOAD.',
+    );
+  }
+  const payloadHash = options.streamedBody ? declaredHash! : sha256Hex(req.body);
   const signedHeaders = signedHeadersText.split(';');
 
   const verify = (secret: string): boolean => {

@@ -14,7 +14,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -144,11 +144,12 @@ export class S3ObjectStore implements ObjectStore {
   async list(bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
     const base = this.base(bucket);
     const maxKeys = Math.min(1000, Math.max(1, options.maxKeys ?? 100));
+    // ListObjects (v1): its Marker is our marker, and s3rver's v2 paging is unreliable.
     const res = await this.client.send(
-      new ListObjectsV2Command({
+      new ListObjectsCommand({
         Bucket: this.config.bucket,
         Prefix: base + (options.prefix ?? ''),
-        StartAfter: options.marker !== undefined ? base + options.marker : undefined,
+        Marker: options.marker ? base + options.marker : undefined,
         Delimiter: options.delimiter || undefined,
         MaxKeys: maxKeys,
       }),

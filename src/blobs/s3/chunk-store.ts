@@ -10,7 +10,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -106,16 +106,19 @@ export class S3ChunkStore implements ChunkStore {
   }
 
   async *list(): AsyncIterable<ChunkInfo> {
-    let token: string | undefined;
+    // ListObjects (v1) paged by Marker: supported by every S3 implementation we target.
+    let marker: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({
+        new ListObjectsCommand({
           Bucket: this.config.bucket,
           Prefix: this.keyPrefix,
-          ContinuationToken: token,
+          Marker: marker,
         }),
       );
-      for (const o of page.Contents ?? []) {
+      const contents = page.Contents ?? [];
+      marker = page.IsTruncated ? contents.at(-1)?.Key : undefined;
+      for (const o of contents) {
         if (!o.Key) continue;
         yield {
           address: o.Key.slice(this.keyPrefix.length),
@@ -123,8 +126,7 @@ export class S3ChunkStore implements ChunkStore {
           modifiedMs: o.LastModified?.getTime() ?? 0,
         };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    } while (marker);
   }
 
   // S3 has no rename: quarantine is a server-side copy to `chunks-trash/`, then a delete.
@@ -152,18 +154,19 @@ export class S3ChunkStore implements ChunkStore {
   }
 
   async *listQuarantined(): AsyncIterable<string> {
-    let token: string | undefined;
+    let marker: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({
+        new ListObjectsCommand({
           Bucket: this.config.bucket,
           Prefix: this.trashPrefix,
-          ContinuationToken: token,
+          Marker: marker,
         }),
       );
-      for (const o of page.Contents ?? []) if (o.Key) yield o.Key.slice(this.trashPrefix.length);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      const contents = page.Contents ?? [];
+      marker = page.IsTruncated ? contents.at(-1)?.Key : undefined;
+      for (const o of contents) if (o.Key) yield o.Key.slice(this.trashPrefix.length);
+    } while (marker);
   }
 
   private async copy(from: string, to: string): Promise<void> {
