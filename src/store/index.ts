@@ -2,7 +2,7 @@
  * The metadata store: one object holding every repository over one database connection.
  * Repositories are the only code that writes SQL; nothing above them knows the dialect.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { openDatabase, type DialectName } from './db.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AccountsRepository } from './repositories/accounts.js';
@@ -65,6 +65,16 @@ export class Store {
  */
 export async function openStore(url: string, options: { schema?: string } = {}): Promise<Store> {
   const opened = await openDatabase(url, options);
-  await migrateToLatest(opened.db as Kysely<unknown>);
+  const schema =
+    opened.dialect === 'postgres'
+      ? (options.schema ?? (await currentSchema(opened.db as Kysely<unknown>)))
+      : undefined;
+  await migrateToLatest(opened.db as Kysely<unknown>, schema);
   return new Store(opened.db, opened.dialect, opened.close);
+}
+
+/** PostgreSQL: the first schema on the search path, where unqualified tables are created. */
+async function currentSchema(db: Kysely<unknown>): Promise<string> {
+  const { rows } = await sql<{ name: string }>`select current_schema() as name`.execute(db);
+  return rows[0].name;
 }

@@ -74,7 +74,7 @@ describe.each(BACKENDS)('job queue on %s', (backend) => {
 
   it('leaves a task alone when no worker knows its type', async () => {
     const taskId = await t.server.services.jobs.enqueue(
-      'ImportImage',
+      'ecsimg.NobodyRunsThis',
       {},
       {
         accountId: t.admin.accountId,

@@ -25,8 +25,17 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeProvider() });
+/**
+ * @param schema PostgreSQL: the schema our tables live in. Kysely looks for its bookkeeping tables
+ * in every schema of the database unless told which one, so without it a second ecsimg schema
+ * (every test server has one) makes the migrator skip creating its own lock table and fail.
+ */
+export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeProvider(),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
