@@ -16,6 +16,7 @@
  *  - Objects appear only complete: each is written through a stream that becomes the object when
  *    it finishes and is discarded on failure or cancellation.
  */
+import { ChunkNotFoundError, ManifestCorruptError } from '../../blobs/index.js';
 import { writeImage, type OutputFormat } from '../../formats/index.js';
 import { JobFailure, TaskStatus, type JobContext, type JobHookContext } from '../../jobs/index.js';
 import { EcsError } from '../errors/index.js';
@@ -245,6 +246,13 @@ export async function runExport(
         out.destroy(err instanceof Error ? err : new Error(String(err)));
         await out.done.catch(() => undefined);
         ctx.signal.throwIfAborted();
+        if (err instanceof ChunkNotFoundError || err instanceof ManifestCorruptError) {
+          // Retrying cannot bring lost content back: fail at once, with the reason.
+          throw new JobFailure(
+            'ExportImageFailed',
+            `the stored content of disk ${plan.position + 1} is damaged: ${err.message}`,
+          );
+        }
         if (!(await deps.store.buckets.find(params.bucket))) {
           throw new JobFailure('InvalidOSSBucket.NotFound', `the bucket ${params.bucket} is gone`);
         }
