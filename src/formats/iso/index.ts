@@ -6,6 +6,9 @@ import type { ByteSource, FormatModule, InspectLimits, InspectResult } from '../
 /**
  * ISO 9660: inspect only. An ISO is read as raw bytes; what matters is noticing one, so a qcow2
  * (or other) header planted in its system area is caught as format confusion by the dispatcher.
+ *
+ * TODO(udf): UDF-only media (BEA01/NSR02/NSR03 without CD001) are not recognised yet; they are
+ * inspected as raw, which is still safe (raw is read as plain bytes) but reported less precisely.
  */
 
 const SECTOR_BYTES = 2048;

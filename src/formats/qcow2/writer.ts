@@ -14,6 +14,10 @@ import { QCOW2_MAGIC } from './constants.js';
  *   tables are appended after the data and the header is written last. No re-read of the input.
  * - stream (`writeQcow2Stream`): the allocation map comes first (input.map()), so header and
  *   tables can be emitted before the data in one forward-only pass (e.g. into an S3 upload).
+ *
+ * TODO(qcow2-compress): compressed clusters (qemu-img convert -c) are read but not written;
+ * writing them needs a deflate worker pool like the vmdk writer's and a layout computed after
+ * compression (compressed sizes are only known once deflated).
  */
 
 const CLUSTER_BITS = 16;
