@@ -113,6 +113,8 @@ export async function signInWithApiKey(s: ConsoleSession, hash = '/images'): Pro
 /** Saves the screenshot, then fails if the browser logged an error. */
 export async function finish(s: ConsoleSession, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // Let dialogs and notices finish their opening animation so the picture shows the end state.
+  await s.page.waitForTimeout(400);
   await s.page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
   if (s.errors.length) throw new Error(`browser console errors:\n${s.errors.join('\n')}`);
 }

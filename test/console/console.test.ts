@@ -3,6 +3,7 @@
  * server in-process. Each test fails on any browser console error and leaves a screenshot in
  * test-output/console/.
  */
+import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bearerCall } from '../helpers/server.js';
 import type { Browser } from 'playwright-core';
@@ -268,5 +269,38 @@ describe('console', () => {
       Status: 'ALL',
     });
     expect(listed.body.Images.Image.map((i: { ImageId: string }) => i.ImageId)).toEqual([keep]);
+  });
+
+  it('creates a bucket, uploads a file, downloads the same bytes and deletes it', async () => {
+    s = await openConsole(browser);
+    const { page } = s;
+    await signInWithApiKey(s, '/buckets');
+
+    await page.getByTestId('create-bucket').click();
+    await page.getByTestId('bucket-name').fill('console-disks');
+    await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
+    await page.waitForURL(/bucket=console-disks/);
+
+    const content = Buffer.from('QFI\xfb' + 'x'.repeat(300_000), 'latin1');
+    await page.getByTestId('upload-input').setInputFiles({
+      name: 'disk.qcow2',
+      mimeType: 'application/octet-stream',
+      buffer: content,
+    });
+    const row = page.getByTestId('objects-table').getByRole('row', { name: /disk\.qcow2/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('293 KiB');
+    await finish(s, 'buckets-uploaded');
+
+    const download = page.waitForEvent('download');
+    await row.getByRole('button', { name: 'Download' }).click();
+    const file = await (await download).path();
+    expect(fs.readFileSync(file).equals(content)).toBe(true);
+
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Object disk.qcow2 deleted.').waitFor();
+    const listed = await bearerCall(s.server, 'ListObjects', { BucketName: 'console-disks' });
+    expect(listed.body.Objects.Object).toEqual([]);
   });
 });

@@ -162,7 +162,7 @@ export function ConsoleLayout({ current, children }: { current: PageEntry; child
         </Space>
       </Layout.Header>
       <Layout>
-        <Layout.Sider width={208} breakpoint="lg" collapsedWidth={56} theme="light">
+        <Layout.Sider width={192} breakpoint="lg" collapsedWidth={56} theme="light">
           <nav aria-label={t('nav.label')}>
             <Menu
               mode="inline"

@@ -22,7 +22,7 @@ export function ImageStatus({ status, progress }: { status: string; progress?: s
   const p = percent(progress);
   const busy = status === 'Creating' || status === 'Waiting';
   return (
-    <Space orientation="vertical" size={2} style={{ minWidth: 110 }}>
+    <Space orientation="vertical" size={2} style={{ minWidth: 96 }}>
       <Tag color={IMAGE_COLORS[status] ?? 'default'} data-testid="image-status">
         {t(`images.status.${status}`, { defaultValue: status })}
       </Tag>

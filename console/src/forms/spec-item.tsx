@@ -13,6 +13,7 @@ import { useSpecs } from '../api/specs.js';
 import { troubleshootingHref } from '../components/error-notice.js';
 import {
   checkScalar,
+  describePattern,
   describeRules,
   findParam,
   possibleViolations,
@@ -31,7 +32,7 @@ export function useRuleText(): (rule: RuleText) => string {
       values.chars = values.chars
         .split(' ')
         .map((w) => (/^\{\w+\}$/.test(w) ? t(`rules.chars.${w.slice(1, -1)}`) : w))
-        .join(t('rules.chars.separator'));
+        .join(t(rule.key === 'startsWith' ? 'rules.chars.or' : 'rules.chars.separator'));
     }
     return t(`rules.${rule.key}`, values);
   };
@@ -40,9 +41,16 @@ export function useRuleText(): (rule: RuleText) => string {
 function ViolationMessage({ violation }: { violation: Violation }) {
   const ruleText = useRuleText();
   const { t } = useTranslation();
+  // A broken pattern is explained in words when it has the usual shape, not as a regex.
+  const pattern = violation.key === 'pattern' ? String(violation.values?.pattern ?? '') : '';
+  const words = pattern ? describePattern(pattern) : [];
+  const text =
+    words.length && words[0].key !== 'pattern'
+      ? t('rules.patternBroken', { rules: words.map(ruleText).join(t('rules.join')) })
+      : ruleText(violation);
   return (
     <span data-testid="rule-violation">
-      {ruleText(violation)}{' '}
+      {text}{' '}
       <a href={troubleshootingHref(violation.code)} title={t('rules.whatCode')}>
         ({violation.code})
       </a>

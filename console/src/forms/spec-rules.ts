@@ -37,6 +37,13 @@ export function checkScalar(spec: ScalarParam, raw: string): Violation | undefin
       : undefined;
   }
 
+  const broken = checkPresent(spec, raw);
+  if (broken) return broken;
+  // Declared but not implemented: the gateway refuses any value rather than ignore it.
+  return spec.unsupported ? { key: 'unsupported', code: 'InvalidParameter' } : undefined;
+}
+
+function checkPresent(spec: ScalarParam, raw: string): Violation | undefined {
   switch (spec.type) {
     case 'boolean':
       return /^(true|false)$/i.test(raw) ? undefined : violation(spec, { key: 'boolean' });
@@ -98,6 +105,7 @@ export function describeRules(spec: ParamSpec): RuleText[] {
     if (spec.max !== undefined) rules.push({ key: 'maxEntries', values: { max: spec.max } });
     return rules;
   }
+  if (spec.unsupported) return [{ key: 'unsupported' }];
   if (spec.type === 'object' || spec.type === 'boolean') return rules;
 
   if (spec.type === 'integer') {
@@ -150,7 +158,7 @@ function classWords(body: string): string[] | undefined {
   return words;
 }
 
-function describePattern(pattern: string): RuleText[] {
+export function describePattern(pattern: string): RuleText[] {
   const m = /^\^\[([^\]]+)\]\[([^\]]+)\](?:\*|\+|\{\d+,\d*\})\$$/.exec(pattern);
   const first = m && classWords(m[1]);
   const rest = m && classWords(m[2]);
@@ -197,6 +205,7 @@ export function possibleViolations(spec: ScalarParam): Violation[] {
     }
     if (spec.enum) out.push({ key: 'enum', values: { values: spec.enum.join(', ') }, code });
   }
+  if (spec.unsupported) out.push({ key: 'unsupported', code: 'InvalidParameter' });
   return out;
 }
 

@@ -132,13 +132,13 @@ export default function ImagesPage() {
     {
       title: t('images.col.idName'),
       key: 'id',
-      width: 250,
+      width: 205,
       render: (_, image) => (
         <Space orientation="vertical" size={0}>
           <Typography.Text copyable className="ecsimg-mono" data-testid="image-id">
             {image.ImageId}
           </Typography.Text>
-          <Typography.Text strong ellipsis={{ tooltip: image.ImageName }} style={{ maxWidth: 230 }}>
+          <Typography.Text strong ellipsis={{ tooltip: image.ImageName }} style={{ maxWidth: 195 }}>
             {image.ImageName}
           </Typography.Text>
         </Space>
@@ -147,12 +147,13 @@ export default function ImagesPage() {
     {
       title: t('images.col.status'),
       key: 'status',
-      width: 140,
+      width: 110,
       render: (_, image) => <ImageStatus status={image.Status} progress={image.Progress} />,
     },
     {
       title: t('images.col.os'),
       key: 'os',
+      width: 120,
       render: (_, image) => (
         <Space orientation="vertical" size={0}>
           <span>{image.OSName || image.Platform || image.OSType || '—'}</span>
@@ -165,20 +166,20 @@ export default function ImagesPage() {
     {
       title: t('images.col.size'),
       key: 'size',
-      width: 90,
+      width: 75,
       align: 'right',
       render: (_, image) => (image.Size !== undefined ? `${image.Size} GiB` : '—'),
     },
     {
       title: t('images.col.format'),
       key: 'format',
-      width: 80,
+      width: 75,
       render: (_, image) => systemDisk(image)?.Format?.toUpperCase() || '—',
     },
     {
       title: t('images.col.encrypted'),
       key: 'encrypted',
-      width: 90,
+      width: 92,
       render: (_, image) =>
         image.DiskDeviceMappings?.DiskDeviceMapping?.some((d) => d.Encrypted) ? (
           <Tag color="blue">{t('common.yes')}</Tag>
@@ -189,20 +190,20 @@ export default function ImagesPage() {
     {
       title: t('images.col.scope'),
       key: 'scope',
-      width: 110,
+      width: 90,
       render: (_, image) =>
         own ? t(`images.scope.${sharingScope(image)}`) : t(`images.tabScope.${filter.tab}`),
     },
     {
       title: t('images.col.created'),
       key: 'created',
-      width: 140,
+      width: 130,
       render: (_, image) => formatTime(image.CreationTime),
     },
     {
       title: t('common.actions'),
       key: 'actions',
-      width: 170,
+      width: 138,
       fixed: 'right',
       render: (_, image) =>
         own ? (
@@ -298,7 +299,7 @@ export default function ImagesPage() {
         loading={loading && !data}
         columns={columns}
         dataSource={data?.images ?? []}
-        scroll={{ x: 1100 }}
+        scroll={{ x: 1040 }}
         locale={{ emptyText: t(`images.empty.${filter.tab}`) }}
         pagination={{
           current: filter.page,
