@@ -112,7 +112,7 @@ export function registerImageCommands(program: Command, io: ImageIo): void {
     );
 }
 
-/** `-o key=value,key=value`: only the keys our writers understand; anything else is a usage error. */
+/** `-o key=value,…`: only keys our writers understand; anything else is a usage error. */
 function parseOutputOptions(list: string | undefined): { subformat?: string } {
   const out: { subformat?: string } = {};
   for (const item of (list ?? '').split(',').filter(Boolean)) {

@@ -2,7 +2,8 @@ import type { RefusalReason } from './types.js';
 
 /**
  * A problem with the image itself (not with the disk or the network): bad structure found while
- * reading, or an attempt to read a file the inspector refused. `code` is stable and machine-readable.
+ * reading, or an attempt to read a file the inspector refused. `code` is stable and
+ * machine-readable.
  */
 export class FormatError extends Error {
   constructor(

@@ -79,7 +79,7 @@ describeQemu('fuzzed headers and tables', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('inspecting mutated qcow2 headers and L1/L2 tables never throws, hangs or reads out of bounds', async () => {
+  it('mutated qcow2 headers and L1/L2 tables: no throw, hang or read out of bounds', async () => {
     const l1 = Number(qcow2.readBigUInt64BE(40));
     await fc.assert(
       fc.asyncProperty(
@@ -116,7 +116,7 @@ describeQemu('fuzzed headers and tables', () => {
     );
   });
 
-  it('inspecting mutated vhd footers, headers and BATs never throws, hangs or reads out of bounds', async () => {
+  it('mutated vhd footers, headers and BATs: no throw, hang or read out of bounds', async () => {
     await fc.assert(
       fc.asyncProperty(
         mutations(

@@ -105,7 +105,7 @@ describeQemu('qcow2 against qemu-img', () => {
       expect(qemuCompare(out, 'raw', img, 'qcow2').identical).toBe(true);
     });
 
-    it('reads a 500 GiB virtual qcow2 with a few MiB of data quickly, without reading holes', async () => {
+    it('reads a 500 GiB virtual qcow2 holding a few MiB quickly, skipping holes', async () => {
       const img = join(dir, 'large.qcow2');
       qemuConvert(join(dir, 'large.raw'), img, { from: 'raw', to: 'qcow2' });
       const out = join(dir, 'large.ours.qcow2');
@@ -121,7 +121,7 @@ describeQemu('qcow2 against qemu-img', () => {
   describe('writer', () => {
     for (const f of FIXTURES) {
       for (const mode of ['file', 'stream'] as const) {
-        it(`writes the ${f.name} fixture as a qcow2 (${mode}) that qemu-img checks and compares identical`, async () => {
+        it(`writes ${f.name} as qcow2 (${mode}): qemu-img check ok, identical`, async () => {
           const src = join(dir, `${f.name}.raw`);
           const out = join(dir, `${f.name}.${mode}.ours.qcow2`);
           await libConvert(src, mode === 'file' ? out : createWriteStream(out), 'qcow2');

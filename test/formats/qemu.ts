@@ -27,7 +27,10 @@ export function qemuAvailable(): boolean {
   return spawnSync(QEMU_IMG, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Runs `qemu-img ARGS` under a 4 GiB address-space (qemu -c needs room for thread stacks) and 60 s CPU limit. Never throws. */
+/**
+ * Runs `qemu-img ARGS` under a 4 GiB address-space limit (qemu -c needs room for thread stacks)
+ * and a 60 s CPU limit. Never throws.
+ */
 export function qemuImg(args: string[], timeoutSeconds = 120): RunResult {
   const r = spawnSync(
     'prlimit',

@@ -50,7 +50,7 @@ describe('raw and iso', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads raw as zero and data extents at 4 KiB granularity, data never crossing 4 MiB', async () => {
+  it('reads raw as 4 KiB-granular zero/data extents that never cross 4 MiB', async () => {
     const buf = Buffer.alloc(9 * MiB);
     buf.fill(1, 4096, 8192);
     buf.fill(2, 4 * MiB - 10, 4 * MiB + 10);

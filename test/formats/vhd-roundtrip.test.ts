@@ -94,7 +94,7 @@ describeQemu('vhd against qemu-img', () => {
     for (const f of FIXTURES) {
       for (const sub of ['dynamic', 'fixed'] as const) {
         for (const mode of ['file', 'stream'] as const) {
-          it(`writes the ${f.name} fixture as a ${sub} vhd (${mode}) that qemu reads identically`, async () => {
+          it(`writes ${f.name} as a ${sub} vhd (${mode}) that qemu reads identically`, async () => {
             const src = join(dir, `${f.name}.raw`);
             const out = join(dir, `${f.name}.${sub}.${mode}.ours.vhd`);
             await libConvert(src, mode === 'file' ? out : createWriteStream(out), 'vhd', {

@@ -45,7 +45,8 @@ describe('clusterize', () => {
     for await (const r of clusterize(
       from([
         { offset: 0, length: 1000, zero: true },
-        { offset: 1000, length: 3000, zero: false, data: a }, // clusters 0 (partial), 1-2, 3 (partial)
+        // clusters 0 (partial), 1-2, 3 (partial)
+        { offset: 1000, length: 3000, zero: false, data: a },
         { offset: 4000, length: 96, zero: true },
         { offset: 4096, length: 2048, zero: false, data: b }, // clusters 4 and 5 exactly
       ]),

@@ -129,7 +129,7 @@ export class Qcow2Reader implements DiskReader {
     yield* merger.flush();
   }
 
-  /** The extents of guest range [ws, we): zero pieces, and data read in as few reads as possible. */
+  /** The extents of guest range [ws, we): zero pieces, and data in as few reads as possible. */
   private async window(ws: number, we: number): Promise<Extent[]> {
     const C = this.clusterSize;
     const pieces: Piece[] = [];

@@ -174,7 +174,7 @@ function checkSize(virtualSize: number): void {
   }
 }
 
-/** Splits a cluster run into sub-runs of non-zero clusters (allocated-but-zero input is skipped). */
+/** Splits a cluster run into sub-runs of non-zero clusters (allocated zeros are skipped). */
 function* nonZeroRuns(run: ClusterRun): Generator<ClusterRun> {
   if (!isZeroRange(run.data)) {
     // Fast path: check clusters one by one only when the run is not zero as a whole.
