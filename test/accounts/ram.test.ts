@@ -80,7 +80,7 @@ describe.each(BACKENDS)('accounts and RAM users on %s', (backend) => {
     expect(list.body.Accounts.Account[0].IsAdmin).toBe(true);
   });
 
-  it('refuses CreateAccount and ListAccounts to an account that is not the administrator', async () => {
+  it('refuses CreateAccount and ListAccounts to a non-administrator', async () => {
     for (const action of ['CreateAccount', 'ListAccounts']) {
       const res = await bearerCall(t, action, { AccountName: 'mallory' }, alice.apiKey);
       expect(res.status).toBe(403);

@@ -31,7 +31,7 @@ const regionIds = (stdout: string) =>
   (JSON.parse(stdout).Regions.Region as Array<{ RegionId: string }>).map((r) => r.RegionId);
 
 describe('ecsimg <Action>', () => {
-  it('calls an action as the administrator (--data-dir) and prints the body as indented JSON', async () => {
+  it('calls an action as the administrator (--data-dir), printing indented JSON', async () => {
     const r = await cli(['DescribeRegions', ...adminFlags, '--AcceptLanguage', 'en-US'], env);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -111,7 +111,7 @@ describe('ecsimg <Action>', () => {
     expect(r.stderr).toContain('fix: check that `ecsimg serve` runs');
   });
 
-  it("prints an action's parameters from its declaration with --help, without a server", async () => {
+  it("prints an action's declared parameters for --help, without a server", async () => {
     const r = await cli(['DescribeRegions', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('DescribeRegions: List the regions this server offers.');

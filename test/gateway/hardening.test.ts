@@ -71,7 +71,7 @@ describe('throttling', () => {
   });
   afterAll(async () => limited?.close());
 
-  it('answers Throttling.User past the burst, which the v7 SDK raises as ThrottlingError', async () => {
+  it('answers Throttling.User past the burst; the v7 SDK raises ThrottlingError', async () => {
     const client = ecsClient(limited);
     const request = () => client.describeRegions(new Ecs.DescribeRegionsRequest({}));
     await request();
@@ -269,7 +269,7 @@ describe('operational routes', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('serves the whole error catalogue at /api/errors and one code at /api/errors/:code', async () => {
+  it('serves the error catalogue at /api/errors and one code at /api/errors/:code', async () => {
     const all = (await (await fetch(`${t.url}/api/errors`)).json()) as {
       errors: Array<{ code: string; status: number; fix: { en: string; zh: string } }>;
     };
@@ -372,7 +372,7 @@ describe('malformed input never gets a 5xx', () => {
     );
   });
 
-  it('answers random parameters of every action, authenticated, with a status below 500', async () => {
+  it('answers random parameters of every action (authenticated) below 500', async () => {
     const names = ACTIONS.map((a) => a.spec.name);
     const paramName = fc.oneof(
       fc.constantFrom(
@@ -412,7 +412,8 @@ describe('malformed input never gets a 5xx', () => {
   });
 
   it('refuses an oversized request line and header block without a 5xx', async () => {
-    const huge = `GET /?x=${'a'.repeat(300 * 1024)} HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n`;
+    const line = `GET /?x=${'a'.repeat(300 * 1024)} HTTP/1.1\r\n`;
+    const huge = `${line}host: h\r\nconnection: close\r\n\r\n`;
     expect(await rawStatus(Buffer.from(huge))).toBe(431);
     const badVersion = 'GET / HTTP/9.9\r\nhost: h\r\n\r\n';
     const status = await rawStatus(Buffer.from(badVersion));

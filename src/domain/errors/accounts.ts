@@ -36,11 +36,17 @@ export const ACCOUNT_ERRORS = {
     en: 'The policy document is not valid: {reason}',
     zh: '权限策略文档无效：{reason}',
     cause: {
-      en: 'PolicyDocument must be JSON of the form {"Version":"1","Statement":[{"Effect":"Allow"|"Deny","Action":…,"Resource":…}]}.',
-      zh: 'PolicyDocument 必须是形如 {"Version":"1","Statement":[{"Effect":"Allow"|"Deny","Action":…,"Resource":…}]} 的 JSON。',
+      en:
+        'PolicyDocument must be JSON of the form {"Version": "1", "Statement": ' +
+        '[{"Effect": "Allow" | "Deny", "Action": …, "Resource": …}]}.',
+      zh:
+        'PolicyDocument 必须是形如 {"Version": "1", "Statement": ' +
+        '[{"Effect": "Allow" | "Deny", "Action": …, "Resource": …}]} 的 JSON。',
     },
     fix: {
-      en: 'Fix the JSON; Action and Resource are a string or a list of strings, `*` and `?` are wildcards.',
+      en:
+        'Fix the JSON; Action and Resource are a string or a list of strings, ' +
+        'with `*` and `?` as wildcards.',
       zh: '修正 JSON；Action 与 Resource 为字符串或字符串列表，可用通配符 `*` 和 `?`。',
     },
   },
