@@ -108,6 +108,8 @@ describe('ecsimg image', () => {
       (await run('convert', raw, join(dir, 'y'), '-O', 'vhd', '-o', 'cluster_size=4k')).code,
     ).toBe(EXIT.usage);
     expect((await run('convert', raw, join(dir, 'y'))).code).toBe(EXIT.usage);
+    expect((await run('convert', raw, raw, '-O', 'raw')).code).toBe(EXIT.usage);
+    expect(readFileSync(raw).length).toBe(3 * 1024 * 1024);
     expect(
       (await run('convert', raw, join(dir, 'y'), '-O', 'vhd', '-o', 'subformat=weird')).code,
     ).toBe(EXIT.usage);

@@ -6,7 +6,7 @@
  * Exit codes (io.ts): 0 ok, 2 usage, 3 input refused (unsafe, or not the declared format),
  * 4 reading or writing failed.
  */
-import { rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   FormatError,
@@ -92,6 +92,13 @@ export function registerImageCommands(program: Command, io: ImageIo): void {
         },
       ) => {
         const outputOptions = parseOutputOptions(opts.options);
+        // Writing over the input would destroy it before it is read.
+        const same = await Promise.all([realpath(input), realpath(output)]).then(
+          ([a, b]) => a === b,
+          () => false,
+        );
+        if (same)
+          throw new CliError('the output is the input file', EXIT.usage, 'pick another OUT');
         const bar = opts.progress ? progressBar(io.stderr) : undefined;
         try {
           await withIoErrors(input, () =>

@@ -13,6 +13,8 @@ import type { ByteSource, DiskFormat, DiskReader, Extent, MapRun } from '../type
 /** Zero detection granule: qemu-img's default `-S 4k`, so sparse outputs match its own. */
 export const ZERO_GRANULE_BYTES = 4096;
 const READ_BYTES = 1024 * 1024;
+/** Below this, asking the file system for its holes costs more than reading. */
+const HOLE_MAP_MIN_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads a plain byte range of a source as a virtual disk: raw files, ISO images, and the data
@@ -76,7 +78,9 @@ export class RawReader implements DiskReader {
       return { from, to, buf: scratch.subarray(0, n), scratch };
     };
     // Holes the file system reports are zeros without reading them (sparse local files).
-    const ranges = (await source.dataRanges?.()) ?? [[0, end] as [number, number]];
+    // Small reads (headers, the partition-table note) do not pay for the walk.
+    const wantRanges = end - start >= HOLE_MAP_MIN_BYTES && source.dataRanges;
+    const ranges = (wantRanges ? await source.dataRanges!() : undefined) ?? [[0, end]];
     function* producers(): Generator<() => Promise<Chunk>> {
       let r = 0;
       for (let block = Math.floor(start / readBytes) * readBytes; block < end; block += readBytes) {
