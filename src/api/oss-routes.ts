@@ -86,6 +86,7 @@ export function ossRoutes(gateway: Gateway) {
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
+      // Every route here signs the declared body digest (UNSIGNED-PAYLOAD for GET and DELETE too).
       const authenticate = async (req: FastifyRequest, streamedBody: boolean) => {
         const raw: RawRequest = {
           method: req.method,
@@ -161,7 +162,7 @@ export function ossRoutes(gateway: Gateway) {
       const download = async (req: FastifyRequest, reply: FastifyReply, headOnly: boolean) => {
         const requestId = newRequestId();
         try {
-          const principal = await authenticate(req, false);
+          const principal = await authenticate(req, true);
           const target = parseTarget(req.url);
           authorize(principal, 'GetObject', target);
 
@@ -209,7 +210,7 @@ export function ossRoutes(gateway: Gateway) {
       scope.delete('/oss/*', async (req, reply) => {
         const requestId = newRequestId();
         try {
-          const principal = await authenticate(req, false);
+          const principal = await authenticate(req, true);
           const target = parseTarget(req.url);
           authorize(principal, 'DeleteObject', target);
           await services.buckets.deleteObject(principal.accountId, target.bucket, target.key);

@@ -8,7 +8,10 @@ import { registerAccountCommands } from './accounts.js';
 import { isActionInvocation, runActionCommand } from './client/action-command.js';
 import { registerConfigureCommand } from './configure.js';
 import { registerExplainCommands } from './explain.js';
+import { registerGcCommand } from './gc.js';
 import { CliError, EXIT, type CliIo } from './io.js';
+import { registerOssCommands } from './oss.js';
+import { registerRoleCommands } from './roles.js';
 import { registerServeCommands } from './serve.js';
 import { registerWorkerCommands } from './worker.js';
 
@@ -26,6 +29,9 @@ export function buildProgram(io: CliIo): Command {
   registerAccountCommands(program, io);
   registerConfigureCommand(program, io);
   registerExplainCommands(program, io);
+  registerOssCommands(program, io);
+  registerRoleCommands(program, io);
+  registerGcCommand(program, io);
   program.addHelpText(
     'after',
     '\nAny API action: ecsimg <Action> --Param value … (e.g. ecsimg DescribeRegions); ' +

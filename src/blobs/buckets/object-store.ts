@@ -107,7 +107,6 @@ export function checkObjectKey(key: string): string {
   if (key.startsWith('/') || key.startsWith('\\')) {
     throw new InvalidObjectKeyError('an object key must not start with / or \\');
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) {
     throw new InvalidObjectKeyError('an object key must not contain control characters');
   }
