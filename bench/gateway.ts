@@ -59,6 +59,10 @@ async function serveForBenchmark(): Promise<void> {
     admin,
   };
   process.send?.(ready);
+  // The parent asks for this process's CPU time around each timed batch.
+  process.on('message', (m) => {
+    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
 
   process.on('disconnect', async () => {
     await bare.close();
@@ -130,6 +134,22 @@ interface Result {
   p99Ms: number;
   meanMs: number;
   requestsPerSecond: number;
+  /** CPU time (user + system) the server process spent per request. */
+  serverCpuUs: number;
+}
+
+/** The server process's CPU time so far, in microseconds. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown) => {
+      const usage = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!usage) return;
+      child.off('message', onMessage);
+      resolve(usage.user + usage.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -141,6 +161,7 @@ async function scenario(
   port: number,
   make: () => RequestSpec,
   options: Options,
+  child: ChildProcess,
 ): Promise<Result> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
 
@@ -165,7 +186,9 @@ async function scenario(
 
   await runBatch(options.warmup);
   const latencies = new Float64Array(options.requests);
+  const cpuBefore = await serverCpu(child);
   const elapsedS = await runBatch(options.requests, latencies);
+  const cpuAfter = await serverCpu(child);
   agent.destroy();
 
   latencies.sort();
@@ -175,6 +198,7 @@ async function scenario(
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
     requestsPerSecond: options.requests / elapsedS,
+    serverCpuUs: (cpuAfter - cpuBefore) / options.requests,
   };
 }
 
@@ -230,13 +254,22 @@ async function main(): Promise<void> {
     },
   ];
 
+  // ECSIMG_BENCH_ONLY=acs3 (or bearer, bare) runs one scenario, e.g. to profile it alone.
+  const only = process.env.ECSIMG_BENCH_ONLY?.toLowerCase();
+  if (only)
+    scenarios.splice(
+      0,
+      scenarios.length,
+      ...scenarios.filter((s) => s.name.toLowerCase().includes(only)),
+    );
+
   // Rounds interleave the scenarios so that a burst of load from elsewhere on the machine
   // hits all of them alike; the round with the median throughput is reported per scenario.
   const rounds: Result[][] = scenarios.map(() => []);
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const [i, s] of scenarios.entries()) {
-        rounds[i].push(await scenario(s.name, s.port, s.make, options));
+        rounds[i].push(await scenario(s.name, s.port, s.make, options, child));
       }
     }
   } finally {
@@ -257,16 +290,17 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')}`,
     '',
-    'scenario                            p50 ms   p99 ms  mean ms      req/s   vs bare (req/s)',
+    'scenario                           p50 ms  p99 ms mean ms    req/s  vs bare  server CPU/req',
   ];
   for (const r of results) {
     lines.push(
       r.name.padEnd(34) +
-        r.p50Ms.toFixed(3).padStart(8) +
-        r.p99Ms.toFixed(3).padStart(9) +
-        r.meanMs.toFixed(3).padStart(9) +
-        r.requestsPerSecond.toFixed(0).padStart(11) +
-        `${(r.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}x`.padStart(18),
+        r.p50Ms.toFixed(2).padStart(7) +
+        r.p99Ms.toFixed(2).padStart(8) +
+        r.meanMs.toFixed(2).padStart(8) +
+        r.requestsPerSecond.toFixed(0).padStart(9) +
+        `${(r.requestsPerSecond / bare.requestsPerSecond).toFixed(2)}x`.padStart(9) +
+        `${r.serverCpuUs.toFixed(0)} µs`.padStart(16),
     );
   }
   lines.push('', ...(await gatewayAlone(options.requests)));
