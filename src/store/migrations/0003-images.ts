@@ -65,15 +65,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // DescribeImages pages an account's images in a region by creation time; system images likewise.
+  // Every equality column of the default query leads, so the count is an index range scan and
+  // the page is read in index order.
   await db.schema
     .createIndex('images_owner_listing')
     .on('images')
-    .columns(['region_id', 'owner_id', 'status', 'created_at'])
+    .columns(['region_id', 'owner_id', 'status', 'category', 'is_expired', 'created_at'])
     .execute();
   await db.schema
     .createIndex('images_category_listing')
     .on('images')
-    .columns(['region_id', 'category', 'created_at'])
+    .columns(['region_id', 'category', 'status', 'is_expired', 'created_at'])
     .execute();
   await db.schema
     .createIndex('images_family')

@@ -259,7 +259,7 @@ export class ImagesRepository {
       .where('family', '=', family)
       .where('status', '=', 'Available')
       .where((eb) =>
-        this.scopeCondition(eb, viewerId, {
+        this.scopeCondition(eb, regionId, viewerId, {
           system: true,
           self: true,
           shared: true,
@@ -273,27 +273,80 @@ export class ImagesRepository {
       .executeTakeFirst();
   }
 
-  /** One page of a DescribeImages query and the total count. */
+  /**
+   * One page of a DescribeImages query and the total count.
+   *
+   * The scope (system, own, shared, community, Marketplace) is an OR the planner cannot serve
+   * from one index, so each part runs on its own, index-ordered and limited to the rows the page
+   * can need (parts are disjoint); their ids are merged here, the page's rows fetched by id, and
+   * the total summed from per-part counts. 10,000 own images cost a few index steps, not a sort.
+   */
   async search(query: ImageSearch): Promise<{ rows: ImageRow[]; total: number }> {
-    const filtered = this.db
-      .selectFrom('images')
-      .where('region_id', '=', query.regionId)
-      .where((eb) => this.searchCondition(eb, query));
+    const parts = (Object.keys(query.scope) as Array<keyof ImageScope>).filter(
+      (part) => query.scope[part],
+    );
+    const wanted = query.offset + query.limit;
 
-    const [rows, count] = await Promise.all([
-      filtered
-        .selectAll()
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(query.limit)
-        .offset(query.offset)
-        .execute(),
-      filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    const [heads, counts] = await Promise.all([
+      Promise.all(
+        parts.map((part) =>
+          this.partQuery(query, part)
+            .select(['id', 'created_at'])
+            .orderBy('created_at', 'desc')
+            .orderBy('id', 'desc')
+            .limit(wanted)
+            .execute(),
+        ),
+      ),
+      Promise.all(
+        parts.map((part) =>
+          this.partQuery(query, part)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow(),
+        ),
+      ),
     ]);
-    return { rows, total: Number(count.n) };
+
+    const pageIds = heads
+      .flat()
+      .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(query.offset, wanted)
+      .map((h) => h.id);
+    const total = counts.reduce((sum, c) => sum + Number(c.n), 0);
+    if (!pageIds.length) return { rows: [], total };
+
+    const rows = await this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('region_id', '=', query.regionId)
+      .where('id', 'in', pageIds)
+      .execute();
+    const order = new Map(pageIds.map((id, i) => [id, i]));
+    rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    return { rows, total };
   }
 
-  private scopeCondition(eb: ImagesEb, viewerId: string, scope: ImageScope) {
+  /** The query's filters restricted to one part of the scope. */
+  private partQuery(query: ImageSearch, part: keyof ImageScope) {
+    const only: ImageScope = {
+      system: false,
+      self: false,
+      shared: false,
+      community: false,
+      marketplace: false,
+      [part]: true,
+    };
+    let q = this.db
+      .selectFrom('images')
+      .where('region_id', '=', query.regionId)
+      .where((eb) => this.searchCondition(eb, { ...query, scope: only }));
+    // The leading equality columns of the listing indexes, so the planner picks them.
+    if (part === 'self') q = q.where('owner_id', '=', query.viewerId);
+    if (part === 'system' || part === 'marketplace') q = q.where('category', '=', part);
+    return q;
+  }
+
+  private scopeCondition(eb: ImagesEb, regionId: string, viewerId: string, scope: ImageScope) {
     const parts: Expression<SqlBool>[] = [];
     if (scope.system) parts.push(eb('category', '=', 'system'));
     if (scope.marketplace) parts.push(eb('category', '=', 'marketplace'));
@@ -301,14 +354,16 @@ export class ImagesRepository {
       parts.push(eb.and([eb('category', '=', 'custom'), eb('owner_id', '=', viewerId)]));
     }
     if (scope.shared) {
+      // Uncorrelated, so the share rows are read once (a hashed subplan / semi-join), not per image.
       parts.push(
-        eb.exists(
+        eb(
+          'id',
+          'in',
           eb
             .selectFrom('image_shares')
-            .select(sql`1`.as('one'))
-            .whereRef('image_shares.region_id', '=', 'images.region_id')
-            .whereRef('image_shares.image_id', '=', 'images.id')
-            .where('image_shares.account_id', '=', viewerId),
+            .select('image_shares.image_id')
+            .where('image_shares.account_id', '=', viewerId)
+            .where('image_shares.region_id', '=', regionId),
         ),
       );
     }
@@ -319,7 +374,7 @@ export class ImagesRepository {
   }
 
   private searchCondition(eb: ImagesEb, q: ImageSearch) {
-    const all: Expression<SqlBool>[] = [this.scopeCondition(eb, q.viewerId, q.scope)];
+    const all: Expression<SqlBool>[] = [this.scopeCondition(eb, q.regionId, q.viewerId, q.scope)];
     const flag = (v: boolean) => (v ? 1 : 0);
 
     if (q.ownerId !== undefined) all.push(eb('owner_id', '=', q.ownerId));

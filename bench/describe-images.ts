@@ -1,0 +1,327 @@
+/**
+ * DescribeImages benchmark: 10,000 custom images in one account, listed through the full gateway
+ * (ACS3-HMAC-SHA256 signed, as the v7 SDK signs by default, and with a Bearer key), against
+ * Fastify's bare JSON route on the same machine, in one run, on SQLite and on PostgreSQL.
+ *
+ *   npx tsx bench/describe-images.ts [--requests 4000] [--concurrency 8] [--warmup 500]
+ *
+ * For each backend a child process (this file with `--serve <backend>`) starts ecsimg on a fresh
+ * database (SQLite temp file; PostgreSQL schema on ECSIMG_BENCH_DATABASE_URL, default
+ * postgres://postgres@127.0.0.1:5432/test, dropped at the end), inserts the images in batches and
+ * a bare Fastify app next to it. The client here sends a bounded number of requests with a fixed
+ * concurrency over keep-alive loopback connections and reports p50/p99 latency and throughput.
+ *
+ * Queries: the default listing (no ImageOwnerAlias: system + self + shared, Status Available,
+ * page of 10 out of 10,013) and a filtered one (self, OSType, a name fragment, page of 50).
+ */
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { buildServer, MAX_HEADER_BYTES } from '../src/api/server.js';
+import { signAcs3 } from '../src/cli/client/acs3-signer.js';
+import { loadConfig } from '../src/config/index.js';
+import { newResourceId } from '../src/domain/ids.js';
+import { silentLogger } from '../src/log/index.js';
+import { buildServices } from '../src/start/services.js';
+
+const IMAGES = 10_000;
+const REGION = 'cn-hangzhou';
+const POSTGRES_URL =
+  process.env.ECSIMG_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Ready {
+  ecsimgPort: number;
+  barePort: number;
+  admin: { accessKeyId: string; accessKeySecret: string; apiKey: string };
+  seedSeconds: number;
+}
+
+// ---------------------------------------------------------------- server side (child process)
+
+async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsimg-bench-images-'));
+  const schema = backend === 'postgres' ? `bench_${Date.now().toString(36)}` : undefined;
+  const databaseUrl =
+    backend === 'sqlite' ? `sqlite:${path.join(dataDir, 'ecsimg.db')}` : POSTGRES_URL;
+  const config = loadConfig(
+    {
+      ECSIMG_DATABASE_URL: databaseUrl,
+      ECSIMG_EMBEDDED_WORKER: 'false',
+      ECSIMG_LOG_LEVEL: 'silent',
+    },
+    { port: 0, host: '127.0.0.1', dataDir },
+  );
+  const services = await buildServices(config, silentLogger(), { schema });
+  const admin = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+
+  // Ten thousand images in one account: rows straight into the tables, in batches.
+  const seedStart = process.hrtime.bigint();
+  const template = (await services.store.images.find(
+    REGION,
+    'ubuntu_22_04_x64_20G_alibase_20240130.vhd',
+  ))!;
+  const t0 = Date.now() - IMAGES * 1000;
+  for (let from = 0; from < IMAGES; from += 500) {
+    const rows = [];
+    const mappings = [];
+    for (let i = from; i < Math.min(IMAGES, from + 500); i++) {
+      const id = newResourceId('m', REGION);
+      rows.push({
+        ...template,
+        id,
+        category: 'custom' as const,
+        owner_id: admin.accountId,
+        name: `app-${i % 2 ? 'web' : 'db'}-${i}`,
+        family: `fam-${i % 20}`,
+        os_type: i % 10 === 0 ? 'windows' : 'linux',
+        origin: 'import',
+        is_public: 0,
+        created_at: t0 + i * 1000,
+        updated_at: t0 + i * 1000,
+      });
+      mappings.push({
+        region_id: REGION,
+        image_id: id,
+        position: 0,
+        device: '/dev/xvda',
+        type: 'system' as const,
+        size_gib: 20,
+        snapshot_id: newResourceId('s', REGION),
+        format: 'qcow2',
+        import_oss_bucket: 'bench',
+        import_oss_object: `disk-${i}.qcow2`,
+        encrypted: 0,
+        progress: 100,
+        remain_time_s: 0,
+        content_ref: null,
+      });
+    }
+    await services.store.db.insertInto('images').values(rows).execute();
+    await services.store.db.insertInto('image_disk_device_mappings').values(mappings).execute();
+  }
+  const seedSeconds = Number(process.hrtime.bigint() - seedStart) / 1e9;
+
+  const app = await buildServer(services);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const bare = Fastify({
+    logger: false,
+    serverFactory: (handler) => http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
+  });
+  bare.get('/bare', async () => ({ RequestId: 'bench', Images: { Image: [] } }));
+  await bare.listen({ port: 0, host: '127.0.0.1' });
+
+  const ready: Ready = {
+    ecsimgPort: (app.server.address() as { port: number }).port,
+    barePort: (bare.server.address() as { port: number }).port,
+    admin,
+    seedSeconds,
+  };
+  process.send?.(ready);
+
+  process.on('disconnect', async () => {
+    await bare.close();
+    await app.close();
+    await services.close();
+    if (schema) {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+}
+
+// ---------------------------------------------------------------- client side
+
+interface Options {
+  requests: number;
+  concurrency: number;
+  warmup: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { requests: 4_000, concurrency: 8, warmup: 500 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '') as keyof Options;
+    const value = Number(argv[i + 1]);
+    if (!(key in options) || !Number.isInteger(value) || value < 1) {
+      throw new Error(
+        'usage: bench/describe-images.ts [--requests N] [--concurrency C] [--warmup W]',
+      );
+    }
+    options[key] = value;
+  }
+  // Bounded: a benchmark, not a load test of the machine.
+  options.requests = Math.min(options.requests, 50_000);
+  options.concurrency = Math.min(options.concurrency, 64);
+  return options;
+}
+
+interface RequestSpec {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        agent,
+        method: spec.method,
+        path: spec.path,
+        headers: spec.headers,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface Result {
+  name: string;
+  p50Ms: number;
+  p99Ms: number;
+  requestsPerSecond: number;
+}
+
+async function scenario(
+  name: string,
+  port: number,
+  make: () => RequestSpec,
+  options: Options,
+): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  // Requests (and their signatures) are prepared before the clock starts.
+  const runBatch = async (count: number, latencies?: Float64Array) => {
+    const prepared = Array.from({ length: count }, make);
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const index = next++;
+        const start = process.hrtime.bigint();
+        const status = await send(agent, port, prepared[index]);
+        if (latencies) latencies[index] = Number(process.hrtime.bigint() - start) / 1e6;
+        if (status !== 200) throw new Error(`${name}: HTTP ${status}`);
+      }
+    };
+    const started = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  };
+
+  await runBatch(options.warmup);
+  const latencies = new Float64Array(options.requests);
+  const elapsedS = await runBatch(options.requests, latencies);
+  agent.destroy();
+  latencies.sort();
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { name, p50Ms: at(0.5), p99Ms: at(0.99), requestsPerSecond: options.requests / elapsedS };
+}
+
+async function runBackend(backend: 'sqlite' | 'postgres', options: Options): Promise<string[]> {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', backend], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as Ready));
+    child.once('exit', (code) => reject(new Error(`the server process exited (${code})`)));
+  });
+  const host = `127.0.0.1:${ready.ecsimgPort}`;
+
+  const acs3 = (params: Record<string, string>) => (): RequestSpec => {
+    const signed = signAcs3({
+      action: 'DescribeImages',
+      params,
+      host,
+      accessKeyId: ready.admin.accessKeyId,
+      accessKeySecret: ready.admin.accessKeySecret,
+    });
+    return {
+      method: 'POST',
+      path: signed.path,
+      headers: { ...signed.headers, 'content-length': '0' },
+    };
+  };
+  const bearer = (params: Record<string, string>) => (): RequestSpec => ({
+    method: 'POST',
+    path: `/?${new URLSearchParams({ Action: 'DescribeImages', Version: '2014-05-26', ...params })}`,
+    headers: { authorization: `Bearer ${ready.admin.apiKey}`, 'content-length': '0' },
+  });
+  const listing = { RegionId: REGION };
+  const filtered = {
+    RegionId: REGION,
+    ImageOwnerAlias: 'self',
+    OSType: 'linux',
+    ImageName: 'web-9',
+    PageSize: '50',
+  };
+
+  const results: Result[] = [];
+  try {
+    results.push(
+      await scenario(
+        'fastify bare JSON route',
+        ready.barePort,
+        () => ({ method: 'GET', path: '/bare', headers: {} }),
+        options,
+      ),
+      await scenario('DescribeImages default, ACS3', ready.ecsimgPort, acs3(listing), options),
+      await scenario('DescribeImages default, Bearer', ready.ecsimgPort, bearer(listing), options),
+      await scenario('DescribeImages filtered/50, ACS3', ready.ecsimgPort, acs3(filtered), options),
+    );
+  } finally {
+    child.disconnect();
+  }
+
+  const bare = results[0];
+  return [
+    `${backend}: ${IMAGES} images seeded in ${ready.seedSeconds.toFixed(1)} s`,
+    ...results.map(
+      (r) =>
+        `| ${backend} | ${r.name} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ` +
+        `${r.requestsPerSecond.toFixed(0)} | ${(r.requestsPerSecond / bare.requestsPerSecond).toFixed(2)} |`,
+    ),
+  ];
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const lines = [
+    `node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}`.trim(),
+    `${options.requests} requests after ${options.warmup} warm-up, ${options.concurrency} in flight, ` +
+      'keep-alive loopback, server in a child process',
+    '',
+  ];
+  const table = [
+    '| backend | scenario | p50 ms | p99 ms | req/s | vs bare |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    const [head, ...rows] = await runBackend(backend, options);
+    lines.push(head);
+    table.push(...rows);
+  }
+  process.stdout.write([...lines, '', ...table].join('\n') + '\n');
+}
+
+const serveIndex = process.argv.indexOf('--serve');
+if (serveIndex >= 0) {
+  await serve(process.argv[serveIndex + 1] as 'sqlite' | 'postgres');
+} else {
+  await main();
+}
