@@ -1,0 +1,234 @@
+/**
+ * ImportImage and ExportImage against `qemu-img convert` of the same file, in one session (write
+ * timings swing between sessions on this VM, so only same-session ratios mean anything).
+ *
+ *   node --import tsx bench/import-export.ts [--runs 3] [--dir /var/tmp/ecsimg-bench-ie] [--keep]
+ *
+ * Sources: a sparse raw disk with seeded random data in 4 MiB runs at seeded 4 MiB-aligned
+ * places — 4 GiB virtual / 1 GiB data, and 1 GiB / 256 MiB to show that memory stays flat —
+ * converted to qcow2 by qemu-img (untimed). Each measurement runs in a child process that builds
+ * the services on a fresh data directory (SQLite, filesystem chunk store), links the qcow2 into a
+ * bucket, and times the task from ImportImage (or ExportImage) to Finished; the child reports its
+ * own peak RSS. Baselines under /usr/bin/time: qemu-img convert qcow2→raw (import: decode and
+ * store the disk), qcow2→qcow2 and qcow2→vpc (export). Cases alternate ours / qemu-img.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const GIB = 2 ** 30;
+const MIB = 2 ** 20;
+const SEED = 20240702;
+const BUCKET = 'bench';
+const KEY = 'disk.qcow2';
+const SELF = fileURLToPath(import.meta.url);
+
+interface Measure {
+  ms: number;
+  rssMiB: number;
+}
+
+// ------------------------------------------------------------------------------- child side
+
+async function child(mode: string, dataDir: string, arg: string): Promise<void> {
+  const { loadConfig } = await import('../src/config/index.js');
+  const { silentLogger } = await import('../src/log/index.js');
+  const { buildServices } = await import('../src/start/services.js');
+  const { createWorker } = await import('../src/start/worker.js');
+  const { startImport, startExport } = await import('../src/domain/import-export/index.js');
+
+  const config = loadConfig(
+    {
+      ECSIMG_LOG_LEVEL: 'silent',
+      ECSIMG_IMPORT_SYSTEM_DISK_MIN_GIB: '1',
+      ECSIMG_WORKER_POLL_MS: '20',
+      ECSIMG_GC_INTERVAL_MS: '0',
+    },
+    { dataDir },
+  );
+  const services = await buildServices(config, silentLogger());
+  const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+  const accountId: string = creds.accountId;
+  const regionId = 'cn-hangzhou';
+
+  if (mode === 'import') {
+    await services.roles.authorize(accountId, 'AliyunECSImageImportDefaultRole');
+    await services.roles.authorize(accountId, 'AliyunECSImageExportDefaultRole');
+    await services.buckets.create(accountId, BUCKET, regionId);
+    // Link, not copy: ours and qemu-img read the same (cached) inode.
+    const objects = services.buckets.objects as unknown as { pathOf(b: string, k: string): string };
+    const target = objects.pathOf(BUCKET, KEY);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.linkSync(arg, target);
+  }
+
+  const worker = createWorker(services);
+  const started = performance.now();
+  let taskId: string;
+  let imageId = '';
+  if (mode === 'import') {
+    ({ taskId, imageId } = await startImport(services, {
+      accountId,
+      regionId,
+      disks: [{ bucket: BUCKET, object: KEY }],
+      name: 'bench',
+    }));
+  } else {
+    const [id, format] = arg.split(':');
+    taskId = await startExport(services, {
+      accountId,
+      regionId,
+      imageId: id,
+      bucket: BUCKET,
+      format: format as 'qcow2',
+    });
+  }
+  worker.start();
+  for (;;) {
+    const task = await services.jobs.get(taskId);
+    if (task && !['Waiting', 'Processing'].includes(task.status)) {
+      if (task.status !== 'Finished')
+        throw new Error(`task ${task.status}: ${task.error?.message}`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const ms = performance.now() - started;
+  await worker.stop();
+  await services.close();
+  const rssMiB = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify({ ms, rssMiB, imageId }) + '\n');
+}
+
+// ------------------------------------------------------------------------------ parent side
+
+function rng(seed: number) {
+  let x = seed >>> 0;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+function buildSource(dir: string, virtual: number, dataRuns: number): string {
+  const qcow2 = path.join(dir, `src-${virtual / GIB}g.qcow2`);
+  if (fs.existsSync(qcow2)) return qcow2;
+  const raw = path.join(dir, 'tmp.raw');
+  const fd = fs.openSync(raw, 'w');
+  fs.ftruncateSync(fd, virtual);
+  const slots = virtual / (4 * MIB);
+  const next = rng(SEED);
+  const chosen = new Set<number>();
+  while (chosen.size < dataRuns) chosen.add(Math.floor(next() * slots));
+  const block = Buffer.alloc(4 * MIB);
+  for (const slot of chosen) {
+    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((next() * 2 ** 32) >>> 0, i);
+    fs.writeSync(fd, block, 0, block.length, slot * 4 * MIB);
+  }
+  fs.closeSync(fd);
+  run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, qcow2]);
+  fs.rmSync(raw);
+  return qcow2;
+}
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 16 * MIB });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function ours(mode: string, dataDir: string, arg: string): Measure & { imageId: string } {
+  const out = run(process.execPath, ['--import', 'tsx', SELF, '--child', mode, dataDir, arg]);
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+function qemu(args: string[]): Measure {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'qemu-img', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`qemu-img ${args.join(' ')}: ${r.stderr}`);
+  const [secs, kib] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { ms: secs * 1000, rssMiB: kib / 1024 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') return child(args[1], args[2], args[3]);
+  const opt = (name: string, dflt: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : dflt;
+  };
+  const runs = Number(opt('--runs', '3'));
+  const dir = path.resolve(opt('--dir', '/var/tmp/ecsimg-bench-ie'));
+  fs.mkdirSync(dir, { recursive: true });
+
+  const rows: string[] = [];
+  for (const [virtual, dataRuns] of [
+    [1 * GIB, 64],
+    [4 * GIB, 256],
+  ]) {
+    const src = buildSource(dir, virtual, dataRuns);
+    const label = `${virtual / GIB} GiB / ${(dataRuns * 4) / 1024} GiB data`;
+    const samples: Record<string, { ours: Measure[]; qemu: Measure[] }> = {};
+    const add = (name: string, o: Measure, q: Measure) => {
+      samples[name] ??= { ours: [], qemu: [] };
+      samples[name].ours.push(o);
+      samples[name].qemu.push(q);
+    };
+
+    for (let i = 0; i < runs; i++) {
+      const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
+      const imported = ours('import', dataDir, src);
+      const qImport = qemu(['convert', '-f', 'qcow2', '-O', 'raw', src, path.join(dir, 'q.raw')]);
+      add('import qcow2 (vs convert -O raw)', imported, qImport);
+      fs.rmSync(path.join(dir, 'q.raw'), { force: true });
+
+      for (const [format, qfmt, opts] of [
+        ['qcow2', 'qcow2', []],
+        ['vhd', 'vpc', ['-o', 'subformat=dynamic']],
+      ] as const) {
+        const q = qemu([
+          'convert',
+          '-f',
+          'qcow2',
+          '-O',
+          qfmt,
+          ...opts,
+          src,
+          path.join(dir, 'q.out'),
+        ]);
+        const o = ours('export', dataDir, `${imported.imageId}:${format}`);
+        add(`export to ${format} (vs convert -O ${qfmt})`, o, q);
+        fs.rmSync(path.join(dir, 'q.out'), { force: true });
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+
+    for (const [name, s] of Object.entries(samples)) {
+      const o = median(s.ours.map((m) => m.ms));
+      const q = median(s.qemu.map((m) => m.ms));
+      const oRss = Math.max(...s.ours.map((m) => m.rssMiB));
+      const qRss = Math.max(...s.qemu.map((m) => m.rssMiB));
+      rows.push(
+        `| ${label} | ${name} | ${(o / 1000).toFixed(2)} s | ${(q / 1000).toFixed(2)} s | ` +
+          `${(o / q).toFixed(2)} | ${oRss.toFixed(0)} MiB | ${qRss.toFixed(0)} MiB |`,
+      );
+    }
+  }
+
+  console.log(
+    `runs per case: ${runs} (median time, max RSS); ${process.version}, qemu-img ` +
+      run('qemu-img', ['--version'])
+        .split('\n')[0]
+        .replace(/^qemu-img version /, ''),
+  );
+  console.log('| image | case | ours | qemu-img | ratio | ours peak RSS | qemu-img peak RSS |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+  if (!args.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
