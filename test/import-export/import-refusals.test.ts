@@ -45,6 +45,7 @@ describe.skipIf(!qemuAvailable()).each(BACKENDS)('ImportImage refusals on %s', (
       regionId: REGION,
       viewerId: t.admin.accountId,
       scope: { system: false, self: true, shared: false, community: false, marketplace: false },
+      includeExpired: true,
       offset: 0,
       limit: 1,
     });
