@@ -75,7 +75,10 @@ export function mergeFlags(current: Profile, flags: ConfigureFlags): Profile {
     : { accessKeyId: flags.accessKeyId, accessKeySecret: flags.accessKeySecret };
   if (ak.accessKeyId !== undefined || ak.accessKeySecret !== undefined) {
     if (!ak.accessKeyId || !ak.accessKeySecret) {
-      throw new CliError('an AccessKey needs both --access-key-id and --access-key-secret', 2);
+      throw new CliError(
+        'an AccessKey needs both --access-key-id and --access-key-secret',
+        EXIT.usage,
+      );
     }
     next.accessKeyId = ak.accessKeyId;
     next.accessKeySecret = ak.accessKeySecret;
@@ -117,7 +120,7 @@ class Prompter {
     const next = await this.lines.next();
     this.muted = false;
     if (options.secret) this.out.write('\n');
-    if (next.done) throw new CliError('input ended before every question was answered', 2);
+    if (next.done) throw new CliError('input ended before every question was answered', EXIT.usage);
     return next.value.trim() || fallback;
   }
 

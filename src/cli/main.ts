@@ -34,8 +34,8 @@ export function buildProgram(io: CliIo): Command {
   registerGcCommand(program, io);
   program.addHelpText(
     'after',
-    '\nAny API action: ecsimg <Action> --Param value … (e.g. ecsimg DescribeRegions); ' +
-      '`ecsimg actions` lists them.',
+    '\nAny API action: ecsimg <Action> --Param value … (e.g. ecsimg DescribeRegions).\n' +
+      '`ecsimg actions` lists them; `ecsimg <Action> --help` shows their parameters.',
   );
   return program;
 }
