@@ -12,6 +12,11 @@
  *    owner gave;
  *  - policy changes take effect at once in the serving process (the gateway's principal cache
  *    is dropped on change), and within 10 s in other processes sharing the database.
+ *
+ * TODO(accounts-lifecycle): no DeleteAccount, DeleteRamUser or AccessKey rotation yet; an
+ * account or user, once created, keeps its credentials until the database is edited.
+ * TODO(principal-cache): several `serve` processes on one database learn of a policy change
+ * only when their 10 s principal cache expires; a change counter in the database would fix it.
  */
 import { EcsError } from '../../../domain/errors/index.js';
 import { isoSeconds } from '../../../domain/time.js';
