@@ -3,9 +3,13 @@
  * server in-process. Each test fails on any browser console error and leaves a screenshot in
  * test-output/console/.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bearerCall } from '../helpers/server.js';
+import { FAST_ENV } from '../import-export/helpers.js';
+import { bearerCall, startTestServer } from '../helpers/server.js';
 import type { Browser } from 'playwright-core';
 import {
   ensureConsoleBuilt,
@@ -302,5 +306,71 @@ describe('console', () => {
     await page.getByText('Object disk.qcow2 deleted.').waitFor();
     const listed = await bearerCall(s.server, 'ListObjects', { BucketName: 'console-disks' });
     expect(listed.body.Objects.Object).toEqual([]);
+  });
+
+  it('imports an uploaded qcow2, watches it become Available, exports it and downloads the file', async () => {
+    const server = await startTestServer('sqlite', { ...FAST_ENV, ECSIMG_EMBEDDED_WORKER: 'true' });
+    try {
+      s = await openConsole(browser, server);
+      const { page } = s;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsimg-console-'));
+      const disk = path.join(dir, 'web.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '256M']);
+      await bearerCall(server, 'PutBucket', { RegionId: REGION, BucketName: 'disks' });
+      await signInWithApiKey(s, '/images');
+
+      // Import: upload through the dialog; the format is recognised before anything is sent.
+      await page.getByRole('button', { name: 'Import image' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByTestId('role-missing').waitFor();
+      await dialog.getByTestId('authorize-role').click();
+      await dialog.getByTestId('role-missing').waitFor({ state: 'detached' });
+      await dialog.getByTestId('upload-input').setInputFiles(disk);
+      await dialog.getByTestId('detected-format').getByText('QCOW2').waitFor();
+      await page.waitForFunction(
+        `document.querySelector('[data-testid=import-object-key]')?.value === 'web.qcow2'`,
+      );
+      await dialog.getByTestId('import-name').fill('web-imported');
+      await dialog.getByTestId('import-size').fill('40');
+      await finish(s, 'import-dialog');
+      await dialog.getByTestId('import-submit').click();
+
+      const row = page.getByRole('row', { name: /web-imported/ });
+      await row.waitFor();
+      await row.getByText('Available').waitFor({ timeout: 60_000 });
+      const imageId = (await row.getByTestId('image-id').textContent())!;
+      await finish(s, 'import-available');
+
+      // Export to the same bucket as qcow2, follow the task, download the result.
+      await page.getByRole('button', { name: `More ${imageId}` }).click();
+      await page.getByRole('menuitem', { name: 'Export' }).click();
+      const exportDialog = page.getByRole('dialog');
+      await exportDialog.getByTestId('authorize-role').click();
+      await exportDialog.getByTestId('role-missing').waitFor({ state: 'detached' });
+      await exportDialog.getByTestId('export-bucket').click();
+      await page.locator('.ant-select-dropdown:visible [title="disks"]').click();
+      await exportDialog.getByTestId('export-prefix').fill('exp');
+      await exportDialog.getByTestId('export-format').click();
+      await page.locator('.ant-select-dropdown:visible [title="QCOW2"]').click();
+      await exportDialog.getByTestId('export-submit').click();
+      await page.getByText(/Follow task/).click();
+
+      await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+      await page.getByTestId('task-status').getByText('Finished').waitFor({ timeout: 60_000 });
+      await finish(s, 'export-finished');
+
+      await page.goto(s.url('/buckets?bucket=disks'));
+      const exported = page.getByTestId('objects-table').getByRole('row', { name: /exp.*\.qcow2/ });
+      await exported.waitFor();
+      const download = page.waitForEvent('download');
+      await exported.getByRole('button', { name: 'Download' }).click();
+      const file = fs.readFileSync((await (await download).path())!);
+      expect(file.subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
+      await finish(s, 'export-downloaded');
+    } finally {
+      await s?.close();
+      s = undefined;
+      await server.close();
+    }
   });
 });

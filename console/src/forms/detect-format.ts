@@ -54,6 +54,10 @@ export function importFormat(format: DetectedFormat | undefined): string {
       return 'VMDK';
     case 'raw':
       return 'RAW';
+    case 'vdi':
+      return 'VDI';
+    case 'vhdx':
+      return 'VHDX';
     default:
       return '';
   }

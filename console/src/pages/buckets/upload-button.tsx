@@ -62,7 +62,7 @@ export function UploadButton(props: {
       <input
         ref={input}
         type="file"
-        hidden
+        style={{ display: 'none' }}
         aria-hidden
         data-testid="upload-input"
         onChange={(e) => {

@@ -344,7 +344,7 @@ export function ImportImageDialog(props: { region: string; onClose(): void; onDo
               name="DiskImageSize"
               label={t('import.size')}
             >
-              <InputNumber style={{ width: '100%' }} addonAfter="GiB" data-testid="import-size" />
+              <InputNumber style={{ width: '100%' }} suffix="GiB" data-testid="import-size" />
             </SpecItem>
           </Col>
           <Col span={12}>

@@ -156,7 +156,11 @@ export default function TasksPage() {
       dataIndex: 'ResourceId',
       render: (id?: string) =>
         id?.startsWith('m-') ? (
-          <a className="ecsimg-mono" href={`#/images?id=${encodeURIComponent(id)}`}>
+          <a
+            className="ecsimg-mono"
+            style={{ whiteSpace: 'nowrap' }}
+            href={`#/images?id=${encodeURIComponent(id)}`}
+          >
             {id}
           </a>
         ) : (
