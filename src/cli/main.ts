@@ -9,6 +9,7 @@ import { isActionInvocation, runActionCommand } from './client/action-command.js
 import { registerConfigureCommand } from './configure.js';
 import { registerExplainCommands } from './explain.js';
 import { registerGcCommand } from './gc.js';
+import { registerImageCommands } from './image.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 import { registerOssCommands } from './oss.js';
 import { registerRoleCommands } from './roles.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
   registerOssCommands(program, io);
   registerRoleCommands(program, io);
   registerGcCommand(program, io);
+  registerImageCommands(program, io);
   program.addHelpText(
     'after',
     '\nAny API action: ecsimg <Action> --Param value … (e.g. ecsimg DescribeRegions).\n' +
