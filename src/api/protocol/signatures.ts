@@ -196,20 +196,34 @@ function readRpcV1(req: RawRequest, params: CollectedParams, now: number): Crede
  */
 export class NonceCache {
   private readonly seen = new Map<string, number>();
-  private lastSweep = 0;
+
+  /**
+   * @param maxEntries bound on memory: past it the oldest nonces are forgotten first (they are
+   *   the nearest to leaving the window anyway). 1,000,000 entries is roughly 150 MiB.
+   */
+  constructor(private readonly maxEntries = 1_000_000) {}
 
   /** Returns false when the nonce was already used within the window. */
   remember(accessKeyId: string, nonce: string, now: number): boolean {
-    this.sweep(now);
+    this.evict(now);
     const key = `${accessKeyId}\u0000${nonce}`;
     if (this.seen.has(key)) return false;
     this.seen.set(key, now + 2 * MAX_CLOCK_SKEW_MS);
     return true;
   }
 
-  private sweep(now: number): void {
-    if (now - this.lastSweep < 10_000) return;
-    this.lastSweep = now;
-    for (const [key, expires] of this.seen) if (expires < now) this.seen.delete(key);
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * Entries are kept in insertion order with one lifetime, so expired ones sit at the front:
+   * stop at the first live one. Then trim to the bound.
+   */
+  private evict(now: number): void {
+    for (const [key, expires] of this.seen) {
+      if (expires >= now && this.seen.size < this.maxEntries) break;
+      this.seen.delete(key);
+    }
   }
 }
