@@ -358,6 +358,9 @@ export class ImageService {
       updated_at: now,
     };
 
+    // TODO(image-name-race): the check and the insert are one transaction but not serialised, so
+    // two concurrent creates with one new name can both pass; a unique index cannot express the
+    // rule without also constraining system images, a per-account lock row would.
     return this.store.transaction(async (tx) => {
       if (await tx.images.nameTaken(input.regionId, input.accountId, input.name)) {
         throw new EcsError('InvalidImageName.Duplicated', { imageName: input.name });
