@@ -416,11 +416,14 @@ async function mappingsOf(store: Store, params: ImportJobParams): Promise<ImageM
   return (all.get(params.imageId) ?? []).sort((a, b) => a.position - b.position);
 }
 
-/** Reports progress to the task and the image, at most once per percent. */
+/**
+ * Reports progress to the task and the image, at most once per percent. `flush` waits for the
+ * writes in flight, so none can land after the image is marked Available (100%).
+ */
 function progressReporter(ctx: JobContext<ImportExportDeps>, params: ImportJobParams) {
   let last = -1;
   let pending: Promise<void> = Promise.resolve();
-  return (percent: number) => {
+  const report = (percent: number) => {
     const whole = Math.min(99, Math.floor(percent));
     if (whole <= last) return;
     last = whole;
@@ -430,6 +433,7 @@ function progressReporter(ctx: JobContext<ImportExportDeps>, params: ImportJobPa
       .then(() => ctx.deps.images.setProgress(params.regionId, params.imageId, whole))
       .catch(() => undefined); // a cancellation shows through ctx.signal, which the writer watches
   };
+  return { report, flush: () => pending };
 }
 
 /**
@@ -472,7 +476,7 @@ export async function runImport(
 
   // 2. Convert each disk into the chunk store, resuming what an earlier run left.
   const total = inspected.reduce((sum, r) => sum + r.virtualSize, 0) || 1;
-  const report = progressReporter(ctx, params);
+  const { report, flush } = progressReporter(ctx, params);
   const mappings = await mappingsOf(deps.store, params);
   const disks: ImportedDisk[] = [];
   let before = 0;
@@ -543,6 +547,7 @@ export async function runImport(
   }
 
   // 3. Every disk is complete: only now does the image become Available.
+  await flush();
   ctx.signal.throwIfAborted();
   await deps.images.markAvailable(params.regionId, params.imageId, {
     sizeGib: disks[0].sizeGib,
