@@ -1,20 +1,4 @@
-import type { ErrorEntry, ErrorTable } from './types.js';
-
-/** Builds one entry; arguments in the order a reader checks them: status, message, cause, fix. */
-function e(
-  status: number,
-  message: [en: string, zh: string],
-  cause: [en: string, zh: string],
-  fix: [en: string, zh: string],
-): ErrorEntry {
-  return {
-    status,
-    en: message[0],
-    zh: message[1],
-    cause: { en: cause[0], zh: cause[1] },
-    fix: { en: fix[0], zh: fix[1] },
-  };
-}
+import { e, type ErrorTable } from './types.js';
 
 const NAME_RULE_EN =
   '2-128 characters, starting with a letter or a Chinese character; digits, ".", ":", "_" and "-" allowed; not starting with "aliyun" or "acs:"; no "http://" or "https://"';

@@ -1,19 +1,4 @@
-import type { ErrorEntry, ErrorTable } from './types.js';
-
-function e(
-  status: number,
-  message: [en: string, zh: string],
-  cause: [en: string, zh: string],
-  fix: [en: string, zh: string],
-): ErrorEntry {
-  return {
-    status,
-    en: message[0],
-    zh: message[1],
-    cause: { en: cause[0], zh: cause[1] },
-    fix: { en: fix[0], zh: fix[1] },
-  };
-}
+import { e, type ErrorTable } from './types.js';
 
 /** Codes of the tag API (TagResources, UntagResources, ListTagResources) and of Tag.N filters. */
 export const TAG_ERRORS = {
