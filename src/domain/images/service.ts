@@ -824,7 +824,15 @@ export class ImageService {
         throw new EcsError('ImageUsingByInstance', { imageId });
       }
 
-      if (!options.dryRun) await tx.images.delete(regionId, imageId);
+      if (options.dryRun) return;
+      // The image's stored disks go with it, in the same transaction: otherwise its manifests
+      // would keep every chunk referenced forever. A manifest pinned by a running job is only
+      // marked released; the collector drops it when the pin ends.
+      const mappings = (await tx.images.mappingsOf(regionId, [imageId])).get(imageId) ?? [];
+      for (const m of mappings) {
+        if (m.content_ref) await tx.blobs.deleteManifest(m.content_ref, this.now());
+      }
+      await tx.images.delete(regionId, imageId);
     });
   }
 
