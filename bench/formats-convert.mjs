@@ -123,17 +123,18 @@ await convert(input, output, { outputFormat, subformat: subformat || undefined }
 function timed(cmd, argv) {
   const stats = join(DIR, 'time.txt');
   sh('sync', []);
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', stats, cmd, ...argv], {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', '-o', stats, cmd, ...argv], {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: ${r.stderr}`);
-  const [wall, rssKiB] = readFileSync(stats, 'utf8')
+  const [wall, rssKiB, user, sys] = readFileSync(stats, 'utf8')
     .trim()
     .split('\n')
     .pop()
     .split(' ')
     .map(Number);
-  return { wall, rssMiB: rssKiB / 1024 };
+  // CPU time (user + sys) is far less sensitive to noisy neighbours than wall time.
+  return { wall, rssMiB: rssKiB / 1024, cpu: user + sys };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -198,18 +199,26 @@ async function main() {
         runQemu();
         runOurs();
       }
-      console.error(`${c.name} run ${i + 1}: ours ${ours[i].wall}s, qemu-img ${qemu[i].wall}s`);
+      console.error(
+        `${c.name} run ${i + 1}: ours ${ours[i].wall}s (cpu ${ours[i].cpu.toFixed(2)}s, ` +
+          `${ours[i].rssMiB.toFixed(0)} MiB), qemu-img ${qemu[i].wall}s ` +
+          `(cpu ${qemu[i].cpu.toFixed(2)}s)`,
+      );
     }
     rmSync(out, { force: true });
     const o = median(ours.map((r) => r.wall));
     const q = median(qemu.map((r) => r.wall));
     const best = Math.min(...ours.map((r) => r.wall)) / Math.min(...qemu.map((r) => r.wall));
+    const oursCpu = median(ours.map((r) => r.cpu));
+    const qemuCpu = median(qemu.map((r) => r.cpu));
     rows.push({
       case: c.name,
       ours: o,
       qemu: q,
       ratio: q > 0 ? o / q : NaN,
       best,
+      oursCpu,
+      qemuCpu,
       oursRss: Math.max(...ours.map((r) => r.rssMiB)),
       qemuRss: Math.max(...qemu.map((r) => r.rssMiB)),
       oursRuns: ours.map((r) => r.wall).join('/'),
@@ -218,15 +227,18 @@ async function main() {
   }
 
   console.log(
-    `\n${RUNS} runs each, median wall seconds (4 GiB virtual, 1 GiB data, warm cache);\n'best runs' = fastest ours / fastest qemu-img\n`,
+    `\n${RUNS} runs each, median wall seconds (4 GiB virtual, 1 GiB data, warm cache);\n` +
+      `'best runs' = fastest ours / fastest qemu-img; CPU = median user+sys seconds\n`,
   );
   console.log(
-    '| case | ours (s) | qemu-img (s) | ours/qemu (median) | ours/qemu (best runs) | ours peak RSS | qemu-img peak RSS | runs ours | runs qemu |',
+    '| case | ours (s) | qemu-img (s) | ours/qemu (median) | ours/qemu (best runs) | ' +
+      'CPU ours (s) | CPU qemu-img (s) | ours peak RSS | qemu-img peak RSS | runs ours | runs qemu |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.case} | ${r.ours.toFixed(2)} | ${r.qemu.toFixed(2)} | ${r.ratio.toFixed(2)} | ${r.best.toFixed(2)} | ` +
+      `| ${r.case} | ${r.ours.toFixed(2)} | ${r.qemu.toFixed(2)} | ${r.ratio.toFixed(2)} | ` +
+        `${r.best.toFixed(2)} | ${r.oursCpu.toFixed(2)} | ${r.qemuCpu.toFixed(2)} | ` +
         `${r.oursRss.toFixed(0)} MiB | ${r.qemuRss.toFixed(0)} MiB | ${r.oursRuns} | ${r.qemuRuns} |`,
     );
   }

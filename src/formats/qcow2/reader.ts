@@ -102,31 +102,35 @@ export class Qcow2Reader implements DiskReader {
     maxChunk: number,
     signal?: AbortSignal,
   ): AsyncIterable<Extent> {
-    const self = this;
-    const slotBytes = this.l2Entries * this.clusterSize;
-    function* producers(): Generator<() => Promise<Extent[]>> {
-      for (let w = start; w < end;) {
-        // A whole L1 slot without an L2 table is zeros: one extent, no lookups.
-        const slot = Math.floor(w / slotBytes);
-        if (slot >= self.layout.l1Size || decodeL1(self.l1, slot * 8) === 0) {
-          const stop = Math.min(end, (slot + 1) * slotBytes);
-          const zero: Extent = { offset: w, length: stop - w, zero: true };
-          yield async () => [zero];
-          w = stop;
-          continue;
-        }
-        const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
-        const ws = w;
-        yield () => self.window(ws, we);
-        w = we;
-      }
-    }
-
     const merger = new ExtentMerger();
-    for await (const extents of prefetch(producers(), 2, signal)) {
+    for await (const extents of prefetch(this.windowProducers(start, end, maxChunk), 2, signal)) {
       for (const e of extents) yield* merger.push(e);
     }
     yield* merger.flush();
+  }
+
+  /** One producer per chunk-aligned window of [start, end); prefetch runs a few ahead. */
+  private *windowProducers(
+    start: number,
+    end: number,
+    maxChunk: number,
+  ): Generator<() => Promise<Extent[]>> {
+    const slotBytes = this.l2Entries * this.clusterSize;
+    for (let w = start; w < end;) {
+      // A whole L1 slot without an L2 table is zeros: one extent, no lookups.
+      const slot = Math.floor(w / slotBytes);
+      if (slot >= this.layout.l1Size || decodeL1(this.l1, slot * 8) === 0) {
+        const stop = Math.min(end, (slot + 1) * slotBytes);
+        const zero: Extent = { offset: w, length: stop - w, zero: true };
+        yield async () => [zero];
+        w = stop;
+        continue;
+      }
+      const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
+      const ws = w;
+      yield () => this.window(ws, we);
+      w = we;
+    }
   }
 
   /** The extents of guest range [ws, we): zero pieces, and data in as few reads as possible. */

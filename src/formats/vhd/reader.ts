@@ -40,16 +40,16 @@ export class VhdDynamicReader implements DiskReader {
   }
 
   map(): AsyncIterable<MapRun> {
-    const self = this;
-    async function* runs(): AsyncIterable<MapRun> {
-      const B = self.layout.blockSize;
-      for (let b = 0; b * B < self.virtualSize; b++) {
-        for (const p of await self.blockPieces(b, b * B, Math.min((b + 1) * B, self.virtualSize))) {
-          yield { offset: p.start, length: p.end - p.start, zero: p.host === undefined };
-        }
+    return mergeRuns(this.rawMap());
+  }
+
+  private async *rawMap(): AsyncIterable<MapRun> {
+    const B = this.layout.blockSize;
+    for (let b = 0; b * B < this.virtualSize; b++) {
+      for (const p of await this.blockPieces(b, b * B, Math.min((b + 1) * B, this.virtualSize))) {
+        yield { offset: p.start, length: p.end - p.start, zero: p.host === undefined };
       }
     }
-    return mergeRuns(runs());
   }
 
   extents(options?: { maxChunkBytes?: number; signal?: AbortSignal }): AsyncIterable<Extent> {
@@ -71,33 +71,40 @@ export class VhdDynamicReader implements DiskReader {
   }
 
   private async *rangeExtents(start: number, end: number, maxChunk: number, signal?: AbortSignal) {
-    const self = this;
-    const B = this.layout.blockSize;
-    const unallocated = (b: number) =>
-      b >= self.layout.batEntries || self.bat.readUInt32BE(b * 4) === UNALLOCATED;
-    function* producers(): Generator<() => Promise<Extent[]>> {
-      for (let w = start; w < end;) {
-        // Runs of unallocated blocks are zeros: one extent, no reads.
-        let b = Math.floor(w / B);
-        if (unallocated(b)) {
-          while ((b + 1) * B < end && unallocated(b + 1)) b++;
-          const stop = Math.min(end, (b + 1) * B);
-          const zero: Extent = { offset: w, length: stop - w, zero: true };
-          yield async () => [zero];
-          w = stop;
-          continue;
-        }
-        const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
-        const ws = w;
-        yield () => self.window(ws, we);
-        w = we;
-      }
-    }
     const merger = new ExtentMerger();
-    for await (const extents of prefetch(producers(), 2, signal)) {
+    for await (const extents of prefetch(this.windowProducers(start, end, maxChunk), 2, signal)) {
       for (const e of extents) yield* merger.push(e);
     }
     yield* merger.flush();
+  }
+
+  private unallocated(b: number): boolean {
+    return b >= this.layout.batEntries || this.bat.readUInt32BE(b * 4) === UNALLOCATED;
+  }
+
+  /** One producer per chunk-aligned window; runs of unallocated blocks become one zero extent. */
+  private *windowProducers(
+    start: number,
+    end: number,
+    maxChunk: number,
+  ): Generator<() => Promise<Extent[]>> {
+    const B = this.layout.blockSize;
+    for (let w = start; w < end;) {
+      // Runs of unallocated blocks are zeros: one extent, no reads.
+      let b = Math.floor(w / B);
+      if (this.unallocated(b)) {
+        while ((b + 1) * B < end && this.unallocated(b + 1)) b++;
+        const stop = Math.min(end, (b + 1) * B);
+        const zero: Extent = { offset: w, length: stop - w, zero: true };
+        yield async () => [zero];
+        w = stop;
+        continue;
+      }
+      const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
+      const ws = w;
+      yield () => this.window(ws, we);
+      w = we;
+    }
   }
 
   private async window(ws: number, we: number): Promise<Extent[]> {

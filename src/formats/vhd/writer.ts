@@ -12,7 +12,6 @@ import {
   FOOTER_BYTES,
   TYPE_DYNAMIC,
   TYPE_FIXED,
-  UNALLOCATED,
   VHD_EPOCH_SECONDS,
   chsGeometry,
   vhdChecksum,
@@ -102,6 +101,8 @@ function dynPrefix(p: DynPlan, bat: Buffer): Buffer {
 }
 
 function emptyBat(p: DynPlan): Buffer {
+  // Every entry reads as unallocated (0xFFFFFFFF, all bits set), so a byte fill sets them all;
+  // the padding after the last entry stays zero, as qemu writes it.
   const bat = Buffer.alloc(p.batBytes, 0);
   bat.fill(0xff, 0, p.blocks * 4);
   return bat;
