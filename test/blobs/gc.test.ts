@@ -10,6 +10,7 @@ import { DiskContentService } from '../../src/domain/blobs/index.js';
 import type { Extent, ExtentSource } from '../../src/formats/types.js';
 import { silentLogger } from '../../src/log/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { ABANDONED_MANIFEST_MS } from '../../src/store/repositories/blobs.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 /** A disk of whole 4 MiB blocks, each given or zero. */
@@ -144,6 +145,49 @@ describe.each(BACKENDS)('garbage collection (%s)', (backend) => {
     const left = [];
     for await (const q of chunks.listQuarantined()) left.push(q);
     expect(left).toEqual([]);
+  });
+
+  it('renews the pins of a write that outlasts their TTL, so the collector keeps its chunks', async () => {
+    // A clock the test moves: the write starts, then "a day" passes mid-write (an import of a
+    // huge disk from a slow source). Without renewal its pin would have lapsed and the manifest,
+    // still writing and older than the abandonment limit, would be purged with its chunks.
+    let clock = Date.now();
+    const ttlMs = 90;
+    const slow = new DiskContentService(store, chunks, silentLogger(), () => clock, ttlMs);
+    const [first, second] = [block(), block()];
+    let resume!: () => void;
+    const gate = new Promise<void>((r) => (resume = r));
+    let firstYielded!: () => void;
+    const firstOut = new Promise<void>((r) => (firstYielded = r));
+    const source: ExtentSource = {
+      ...blocksSource([first, second]),
+      async *extents() {
+        let i = 0;
+        for await (const e of blocksSource([first, second]).extents()) {
+          if (i++ === 1) {
+            firstYielded();
+            await gate;
+          }
+          yield e;
+        }
+      },
+    };
+    const writing = slow.write(source, { holder: 't-long', concurrency: 1 });
+    await firstOut;
+    await new Promise((r) => setTimeout(r, 50)); // the first block is recorded and stored
+
+    clock += ABANDONED_MANIFEST_MS + 60_000;
+    await new Promise((r) => setTimeout(r, ttlMs)); // at least one renewal tick at the new time
+    const report = await slow.collectGarbage({ graceMs: 0 });
+    expect(report.manifestsPurged).toBe(0);
+    expect(await present(first)).toBe(true);
+
+    resume();
+    const { manifestId } = await writing;
+    const reader = await slow.open(manifestId, { verify: true });
+    const seen: Buffer[] = [];
+    for await (const e of reader!.extents()) if (!e.zero) seen.push(e.data!);
+    expect(seen.map(sha)).toEqual([sha(first), sha(second)]);
   });
 
   it('resumes an interrupted write from the blocks it recorded', async () => {

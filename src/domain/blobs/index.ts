@@ -16,8 +16,17 @@ import type { ExtentSource } from '../../formats/types.js';
 import type { Logger } from '../../log/index.js';
 import type { Store } from '../../store/index.js';
 
-/** Pins last this long unless renewed; a job renews its pin with its heartbeat. */
+/**
+ * Pins last this long unless renewed. A held pin (`hold`, and every `write`) is renewed every
+ * third of this while its holder's process runs; if the process dies the pin lapses on its own.
+ */
 export const PIN_TTL_MS = 15 * 60 * 1000;
+
+/** A pin kept alive until `release`: see `DiskContentService.hold`. */
+export interface PinHold {
+  readonly pinId: string;
+  release(): Promise<void>;
+}
 
 export interface WriteDiskOptions {
   /** Who writes (a task id): pins the manifest while writing. */
@@ -35,6 +44,7 @@ export class DiskContentService {
     readonly chunks: ChunkStore,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    private readonly pinTtlMs: number = PIN_TTL_MS,
   ) {}
 
   /**
@@ -61,7 +71,9 @@ export class DiskContentService {
         blockSize: 4 * 1024 * 1024,
         now: this.now(),
       }));
-    const pinId = await repo.pin(manifestId, options.holder, PIN_TTL_MS, this.now());
+    // Held, not just pinned: an import of a large disk outlasts the pin's TTL, and a lapsed pin
+    // would let the collector treat this manifest as abandoned (or released) mid-write.
+    const pin = await this.hold(manifestId, options.holder);
 
     try {
       const writer = new ManifestWriter({
@@ -89,7 +101,7 @@ export class DiskContentService {
       );
       return { manifestId, manifest, stats };
     } finally {
-      await repo.unpin(pinId);
+      await pin.release();
     }
   }
 
@@ -117,12 +129,44 @@ export class DiskContentService {
   }
 
   /** Holds a manifest for a running job (an export): deleting it meanwhile only releases it. */
-  pin(manifestId: string, holder: string, ttlMs = PIN_TTL_MS): Promise<string> {
+  pin(manifestId: string, holder: string, ttlMs = this.pinTtlMs): Promise<string> {
     return this.store.blobs.pin(manifestId, holder, ttlMs, this.now());
   }
 
-  renewPin(pinId: string, ttlMs = PIN_TTL_MS): Promise<void> {
+  renewPin(pinId: string, ttlMs = this.pinTtlMs): Promise<void> {
     return this.store.blobs.renewPin(pinId, ttlMs, this.now());
+  }
+
+  /**
+   * Pins a manifest and renews the pin every third of its TTL until `release`, so a job longer
+   * than the TTL keeps its content. The renewal runs in the holder's process like the job's own
+   * heartbeat: when the process dies, both stop and the pin lapses after one TTL.
+   *
+   * @example
+   *   const pin = await disks.hold(manifestId, taskId);
+   *   try { await exportDisk(manifestId); } finally { await pin.release(); }
+   */
+  async hold(manifestId: string, holder: string): Promise<PinHold> {
+    const pinId = await this.pin(manifestId, holder);
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        renewing = this.renewPin(pinId).catch((err: unknown) => {
+          // The next tick tries again; a TTL is three ticks long.
+          this.log.warn({ err, pinId, manifestId }, '[blobs] renewing a pin failed');
+        });
+      },
+      Math.max(1, Math.floor(this.pinTtlMs / 3)),
+    );
+    timer.unref();
+    return {
+      pinId,
+      release: async () => {
+        clearInterval(timer);
+        await renewing;
+        await this.unpin(pinId);
+      },
+    };
   }
 
   unpin(pinId: string): Promise<void> {

@@ -229,7 +229,7 @@ export async function runExport(
 
   const objects: ExportJobResult['objects'] = [];
   for (const [i, plan] of params.objects.entries()) {
-    const pinId = await deps.disks.pin(plan.manifestId, ctx.taskId);
+    const pin = await deps.disks.hold(plan.manifestId, ctx.taskId);
     try {
       const reader = await deps.disks.open(plan.manifestId, { readAhead: 8 });
       if (!reader) throw new JobFailure('ExportImageFailed', `disk ${plan.position + 1} vanished`);
@@ -259,7 +259,7 @@ export async function runExport(
         throw err;
       }
     } finally {
-      await deps.disks.unpin(pinId);
+      await pin.release();
     }
     before += manifests[i].virtualSize;
     ctx.log.info(`[export] ${params.imageId} disk ${plan.position + 1} → ${plan.key}`);
