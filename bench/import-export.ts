@@ -3,6 +3,11 @@
  * timings swing between sessions on this VM, so only same-session ratios mean anything).
  *
  *   node --import tsx bench/import-export.ts [--runs 3] [--dir /var/tmp/ecsimg-bench-ie] [--keep]
+ *     [--sizes 1,4] [--cases import,qcow2,vhd] [--profile DIR]
+ *
+ * `--profile DIR` runs each of our children under `--cpu-prof` (profiles in DIR; summarise them
+ * with bench/cpu-profile-summary.ts). Wall time swings with the machine's load (2 cores shared
+ * with other work), so each row reports CPU time (user+sys) of both sides too.
  *
  * Sources: a sparse raw disk with seeded random data in 4 MiB runs at seeded 4 MiB-aligned
  * places — 4 GiB virtual / 1 GiB data, and 1 GiB / 256 MiB to show that memory stays flat —
@@ -26,6 +31,8 @@ const SELF = fileURLToPath(import.meta.url);
 
 interface Measure {
   ms: number;
+  /** user + system CPU of the process (all its threads) during the measured part. */
+  cpuMs: number;
   rssMiB: number;
 }
 
@@ -65,6 +72,7 @@ async function child(mode: string, dataDir: string, arg: string): Promise<void> 
 
   const worker = createWorker(services);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let taskId: string;
   let imageId = '';
   if (mode === 'import') {
@@ -95,10 +103,12 @@ async function child(mode: string, dataDir: string, arg: string): Promise<void> 
     await new Promise((r) => setTimeout(r, 10));
   }
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   await worker.stop();
   await services.close();
   const rssMiB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ ms, rssMiB, imageId }) + '\n');
+  process.stdout.write(JSON.stringify({ ms, cpuMs, rssMiB, imageId }) + '\n');
 }
 
 // ------------------------------------------------------------------------------ parent side
@@ -140,16 +150,30 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
+let profileDir: string | undefined;
+
 function ours(mode: string, dataDir: string, arg: string): Measure & { imageId: string } {
-  const out = run(process.execPath, ['--import', 'tsx', SELF, '--child', mode, dataDir, arg]);
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const out = run(process.execPath, [
+    ...prof,
+    '--import',
+    'tsx',
+    SELF,
+    '--child',
+    mode,
+    dataDir,
+    arg,
+  ]);
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
 function qemu(args: string[]): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'qemu-img', ...args], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', 'qemu-img', ...args], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`qemu-img ${args.join(' ')}: ${r.stderr}`);
-  const [secs, kib] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { ms: secs * 1000, rssMiB: kib / 1024 };
+  const [secs, kib, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { ms: secs * 1000, cpuMs: (user + sys) * 1000, rssMiB: kib / 1024 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -164,12 +188,19 @@ async function main(): Promise<void> {
   const runs = Number(opt('--runs', '3'));
   const dir = path.resolve(opt('--dir', '/var/tmp/ecsimg-bench-ie'));
   fs.mkdirSync(dir, { recursive: true });
+  const sizes = opt('--sizes', '1,4').split(',').map(Number);
+  const cases = new Set(opt('--cases', 'import,qcow2,vhd').split(','));
+  const profile = opt('--profile', '');
+  if (profile) {
+    profileDir = path.resolve(profile);
+    fs.mkdirSync(profileDir, { recursive: true });
+  }
 
   const rows: string[] = [];
   for (const [virtual, dataRuns] of [
     [1 * GIB, 64],
     [4 * GIB, 256],
-  ]) {
+  ].filter(([v]) => sizes.includes(v / GIB))) {
     const src = buildSource(dir, virtual, dataRuns);
     const label = `${virtual / GIB} GiB / ${(dataRuns * 4) / 1024} GiB data`;
     const samples: Record<string, { ours: Measure[]; qemu: Measure[] }> = {};
@@ -182,14 +213,17 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
       const imported = ours('import', dataDir, src);
-      const qImport = qemu(['convert', '-f', 'qcow2', '-O', 'raw', src, path.join(dir, 'q.raw')]);
-      add('import qcow2 (vs convert -O raw)', imported, qImport);
-      fs.rmSync(path.join(dir, 'q.raw'), { force: true });
+      if (cases.has('import')) {
+        const q = qemu(['convert', '-f', 'qcow2', '-O', 'raw', src, path.join(dir, 'q.raw')]);
+        add('import qcow2 (vs convert -O raw)', imported, q);
+        fs.rmSync(path.join(dir, 'q.raw'), { force: true });
+      }
 
       for (const [format, qfmt, opts] of [
         ['qcow2', 'qcow2', []],
         ['vhd', 'vpc', ['-o', 'subformat=dynamic']],
       ] as const) {
+        if (!cases.has(format)) continue;
         const q = qemu([
           'convert',
           '-f',
@@ -210,11 +244,14 @@ async function main(): Promise<void> {
     for (const [name, s] of Object.entries(samples)) {
       const o = median(s.ours.map((m) => m.ms));
       const q = median(s.qemu.map((m) => m.ms));
+      const oCpu = median(s.ours.map((m) => m.cpuMs));
+      const qCpu = median(s.qemu.map((m) => m.cpuMs));
       const oRss = Math.max(...s.ours.map((m) => m.rssMiB));
       const qRss = Math.max(...s.qemu.map((m) => m.rssMiB));
       rows.push(
         `| ${label} | ${name} | ${(o / 1000).toFixed(2)} s | ${(q / 1000).toFixed(2)} s | ` +
-          `${(o / q).toFixed(2)} | ${oRss.toFixed(0)} MiB | ${qRss.toFixed(0)} MiB |`,
+          `${(o / q).toFixed(2)} | ${(oCpu / 1000).toFixed(2)} s | ${(qCpu / 1000).toFixed(2)} s | ` +
+          `${(oCpu / qCpu).toFixed(2)} | ${oRss.toFixed(0)} MiB | ${qRss.toFixed(0)} MiB |`,
       );
     }
   }
@@ -225,8 +262,11 @@ async function main(): Promise<void> {
         .split('\n')[0]
         .replace(/^qemu-img version /, ''),
   );
-  console.log('| image | case | ours | qemu-img | ratio | ours peak RSS | qemu-img peak RSS |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    '| image | case | ours wall | qemu-img wall | wall ratio | ours CPU | qemu-img CPU | ' +
+      'CPU ratio | ours peak RSS | qemu-img peak RSS |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
   if (!args.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true });
 }

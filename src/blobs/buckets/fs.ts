@@ -91,6 +91,35 @@ export class FsObjectStore implements ObjectStore {
     return new FsObjectWriteStream(temp, final, key, this.bucketDir(bucket));
   }
 
+  async writeViaFile(
+    bucket: string,
+    key: string,
+    fill: (path: string) => Promise<void>,
+  ): Promise<ObjectInfo> {
+    const final = this.pathOf(bucket, key);
+    const temp = path.join(this.root, UPLOADS_DIR, crypto.randomBytes(12).toString('hex'));
+    await fsp.mkdir(path.dirname(temp), { recursive: true });
+    try {
+      await fill(temp);
+      // One flush of the finished file before it gets its name (a crash cannot leave a named
+      // object with missing data); fdatasync reaches what any descriptor wrote.
+      const handle = await fsp.open(temp, 'r+');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      // The bucket may have been deleted meanwhile: then the object has nowhere to go.
+      await fsp.access(this.bucketDir(bucket));
+      await fsp.mkdir(path.dirname(final), { recursive: true });
+      await fsp.rename(temp, final);
+    } catch (err) {
+      await fsp.rm(temp, { force: true });
+      throw err;
+    }
+    return infoOf(key, await fsp.stat(final));
+  }
+
   async get(
     bucket: string,
     key: string,

@@ -65,6 +65,17 @@ export interface ObjectStore {
   /** Stores a whole body (streamed, any size). */
   put(bucket: string, key: string, body: Readable | Buffer): Promise<ObjectInfo>;
   createWriteStream(bucket: string, key: string): ObjectWriteStream;
+  /**
+   * Backends on a local file system only: `fill` writes the object as a file at the path it is
+   * given (random access, so format writers that seek write in one pass and leave holes); the
+   * file becomes `bucket/key` durably and atomically once `fill` resolves, and is removed if it
+   * rejects. Nothing is visible under the key before that.
+   */
+  writeViaFile?(
+    bucket: string,
+    key: string,
+    fill: (path: string) => Promise<void>,
+  ): Promise<ObjectInfo>;
   /** Throws `ObjectNotFoundError` when absent; `range` is clamped to the object's size. */
   get(
     bucket: string,

@@ -188,6 +188,24 @@ export class BucketService {
     return openObjectSource(this.objects, bucket, key);
   }
 
+  /** Whether `writeViaFile` works: the backend keeps objects as local files. */
+  get writesViaFile(): boolean {
+    return this.objects.writeViaFile !== undefined;
+  }
+
+  /**
+   * For ExportImage on a local backend: `fill` writes a file that becomes `bucket/key` when it
+   * resolves (see ObjectStore.writeViaFile). Check `writesViaFile` first.
+   */
+  writeViaFile(
+    bucket: string,
+    key: string,
+    fill: (path: string) => Promise<void>,
+  ): Promise<ObjectInfo> {
+    if (!this.objects.writeViaFile) throw new Error(`${this.objects.kind} objects are not files`);
+    return this.objects.writeViaFile(bucket, key, fill);
+  }
+
   /** For ExportImage: a Writable that becomes `bucket/key` only when it finishes cleanly. */
   createWriteStream(bucket: string, key: string): ObjectWriteStream {
     return this.objects.createWriteStream(bucket, key);

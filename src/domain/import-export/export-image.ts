@@ -13,8 +13,9 @@
  *    (ConcurrentQuotaExceed.ExportImage). The weekly quota is not enforced.
  *  - While the task runs the image is locked: DeleteImage answers ImageIsExporting, and a second
  *    ExportImage of the same image too.
- *  - Objects appear only complete: each is written through a stream that becomes the object when
- *    it finishes and is discarded on failure or cancellation.
+ *  - Objects appear only complete: each is written to a temporary file (filesystem buckets) or
+ *    through a stream (S3) that becomes the object when it finishes and is discarded on failure
+ *    or cancellation.
  */
 import { ChunkNotFoundError, ManifestCorruptError } from '../../blobs/index.js';
 import { writeImage, type OutputFormat } from '../../formats/index.js';
@@ -195,6 +196,35 @@ export async function startExport(deps: ImportExportDeps, req: ExportRequest): P
 }
 
 /**
+ * Writes one object with `write`, which gets a file path when the bucket backend keeps local
+ * files (format writers then seek: one pass over the disk, zero runs left as holes), a stream
+ * otherwise (qcow2, VHD and VMDK writers then read the disk's map first). Either way the object
+ * appears only complete: on failure the temporary file or the stream is discarded.
+ */
+async function writeObject(
+  deps: ImportExportDeps,
+  bucket: string,
+  key: string,
+  write: (out: string | NodeJS.WritableStream) => Promise<unknown>,
+) {
+  if (deps.buckets.writesViaFile) {
+    return deps.buckets.writeViaFile(bucket, key, async (file) => {
+      await write(file);
+    });
+  }
+  const out = deps.buckets.createWriteStream(bucket, key);
+  try {
+    await write(out);
+    return await out.done;
+  } catch (err) {
+    // Destroying the stream discards what was written: no partial object under the name.
+    out.destroy(err instanceof Error ? err : new Error(String(err)));
+    await out.done.catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
  * The ExportImage job: for each disk, the manifest (pinned) streams through the format writer
  * into an object write stream; constant memory whatever the disk's size. A re-run writes the
  * same names again, replacing its own complete objects.
@@ -233,18 +263,13 @@ export async function runExport(
     try {
       const reader = await deps.disks.open(plan.manifestId, { readAhead: 8 });
       if (!reader) throw new JobFailure('ExportImageFailed', `disk ${plan.position + 1} vanished`);
-      const out = deps.buckets.createWriteStream(params.bucket, plan.key);
+      const options = { signal: ctx.signal, onProgress: (done: number) => report(done) };
       try {
-        await writeImage(params.format, reader, out, {
-          signal: ctx.signal,
-          onProgress: (done) => report(done),
-        });
-        const info = await out.done;
+        const info = await writeObject(deps, params.bucket, plan.key, (out) =>
+          writeImage(params.format, reader, out, options),
+        );
         objects.push({ key: plan.key, size: info.size });
       } catch (err) {
-        // Destroying the stream discards what was written: no partial object under the name.
-        out.destroy(err instanceof Error ? err : new Error(String(err)));
-        await out.done.catch(() => undefined);
         ctx.signal.throwIfAborted();
         if (err instanceof ChunkNotFoundError || err instanceof ManifestCorruptError) {
           // Retrying cannot bring lost content back: fail at once, with the reason.
