@@ -102,7 +102,10 @@ describe.skipIf(!qemuAvailable()).each(BACKENDS)('interrupted imports on %s', (b
   }, 30_000);
 
   it('survives a worker killed mid-import: never Available with partial data, resumes, completes', async () => {
-    const child = spawnWorkerProcess(t, `w-doomed-${backend}`);
+    // The child reads its settings from the environment, so it needs the same slow rate.
+    const child = spawnWorkerProcess(t, `w-doomed-${backend}`, {
+      ECSIMG_IMPORT_MAX_BYTES_PER_SEC: RATE,
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       const res = await ecsClient(t).importImage(

@@ -119,7 +119,11 @@ export async function startSeparateWorker(t: TestServer, id: string): Promise<Ru
 const WORKER_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
 /** `ecsimg worker` in a child process (with the test job type registered), to kill -9. */
-export function spawnWorkerProcess(t: TestServer, id: string): ChildProcess {
+export function spawnWorkerProcess(
+  t: TestServer,
+  id: string,
+  env: Record<string, string> = {},
+): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
     env: {
       ...process.env,
@@ -129,6 +133,7 @@ export function spawnWorkerProcess(t: TestServer, id: string): ChildProcess {
       ECSIMG_LOG_LEVEL: 'silent',
       ECSIMG_TEST_SCHEMA: t.database.schema ?? '',
       ECSIMG_TEST_WORKER_ID: id,
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
