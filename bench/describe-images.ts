@@ -14,13 +14,16 @@
  * Queries: the default listing (no ImageOwnerAlias: system + self + shared, Status Available,
  * page of 10 out of 10,013) and a filtered one (self, OSType, a name fragment, page of 50).
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import pg from 'pg';
+import { Gateway } from '../src/api/gateway.js';
+import type { RawRequest } from '../src/api/protocol/params.js';
 import { buildServer, MAX_HEADER_BYTES } from '../src/api/server.js';
 import { signAcs3 } from '../src/cli/client/acs3-signer.js';
 import { loadConfig } from '../src/config/index.js';
@@ -30,6 +33,8 @@ import { buildServices } from '../src/start/services.js';
 
 const IMAGES = 10_000;
 const REGION = 'cn-hangzhou';
+/** The filtered scenario: own images, one OS type, a name fragment, a page of 50. */
+const FILTERED = { ImageOwnerAlias: 'self', OSType: 'linux', ImageName: 'web-9', PageSize: '50' };
 const POSTGRES_URL =
   process.env.ECSIMG_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -42,7 +47,15 @@ interface Ready {
 
 // ---------------------------------------------------------------- server side (child process)
 
-async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
+interface Fixture {
+  services: Awaited<ReturnType<typeof buildServices>>;
+  admin: Ready['admin'] & { accountId: string };
+  seedSeconds: number;
+  close(): Promise<void>;
+}
+
+/** ecsimg's services on a fresh database holding the benchmark's 10,000 images. */
+async function setUp(backend: 'sqlite' | 'postgres'): Promise<Fixture> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsimg-bench-images-'));
   const schema = backend === 'postgres' ? `bench_${Date.now().toString(36)}` : undefined;
   const databaseUrl =
@@ -105,6 +118,21 @@ async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
   }
   const seedSeconds = Number(process.hrtime.bigint() - seedStart) / 1e9;
 
+  const close = async () => {
+    await services.close();
+    if (schema) {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { services, admin, seedSeconds, close };
+}
+
+async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
+  const { services, admin, seedSeconds, close } = await setUp(backend);
   const app = await buildServer(services);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({
@@ -121,18 +149,15 @@ async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
     seedSeconds,
   };
   process.send?.(ready);
+  // The parent asks for this process's CPU time around each timed batch.
+  process.on('message', (m) => {
+    if (m === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
 
   process.on('disconnect', async () => {
     await bare.close();
     await app.close();
-    await services.close();
-    if (schema) {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await close();
     process.exit(0);
   });
 }
@@ -143,16 +168,18 @@ interface Options {
   requests: number;
   concurrency: number;
   warmup: number;
+  rounds: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { requests: 4_000, concurrency: 8, warmup: 500 };
+  const options: Options = { requests: 4_000, concurrency: 8, warmup: 500, rounds: 2 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '') as keyof Options;
     const value = Number(argv[i + 1]);
     if (!(key in options) || !Number.isInteger(value) || value < 1) {
       throw new Error(
-        'usage: bench/describe-images.ts [--requests N] [--concurrency C] [--warmup W]',
+        'usage: bench/describe-images.ts [--requests N] [--concurrency C] [--warmup W] ' +
+          '[--rounds R]',
       );
     }
     options[key] = value;
@@ -160,6 +187,7 @@ function parseOptions(argv: string[]): Options {
   // Bounded: a benchmark, not a load test of the machine.
   options.requests = Math.min(options.requests, 50_000);
   options.concurrency = Math.min(options.concurrency, 64);
+  options.rounds = Math.min(options.rounds, 10);
   return options;
 }
 
@@ -195,6 +223,22 @@ interface Result {
   p50Ms: number;
   p99Ms: number;
   requestsPerSecond: number;
+  /** CPU time (user + system) the server process spent per request, in µs. */
+  serverCpuUs: number;
+}
+
+/** The server process's CPU time so far, in microseconds. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown) => {
+      const usage = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!usage) return;
+      child.off('message', onMessage);
+      resolve(usage.user + usage.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
 }
 
 async function scenario(
@@ -202,6 +246,7 @@ async function scenario(
   port: number,
   make: () => RequestSpec,
   options: Options,
+  child: ChildProcess,
 ): Promise<Result> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   // Requests (and their signatures) are prepared before the clock starts.
@@ -224,17 +269,28 @@ async function scenario(
 
   await runBatch(options.warmup);
   const latencies = new Float64Array(options.requests);
+  const cpuBefore = await serverCpu(child);
   const elapsedS = await runBatch(options.requests, latencies);
+  const cpuAfter = await serverCpu(child);
   agent.destroy();
   latencies.sort();
   const at = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { name, p50Ms: at(0.5), p99Ms: at(0.99), requestsPerSecond: options.requests / elapsedS };
+  return {
+    name,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    requestsPerSecond: options.requests / elapsedS,
+    serverCpuUs: (cpuAfter - cpuBefore) / options.requests,
+  };
 }
 
 async function runBackend(backend: 'sqlite' | 'postgres', options: Options): Promise<string[]> {
+  // ECSIMG_BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of each server process into DIR.
+  const profileDir = process.env.ECSIMG_BENCH_CPU_PROFILE;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = fork(new URL(import.meta.url).pathname, ['--serve', backend], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profiling],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<Ready>((resolve, reject) => {
@@ -263,30 +319,42 @@ async function runBackend(backend: 'sqlite' | 'postgres', options: Options): Pro
     headers: { authorization: `Bearer ${ready.admin.apiKey}`, 'content-length': '0' },
   });
   const listing = { RegionId: REGION };
-  const filtered = {
-    RegionId: REGION,
-    ImageOwnerAlias: 'self',
-    OSType: 'linux',
-    ImageName: 'web-9',
-    PageSize: '50',
-  };
+  const filtered = { RegionId: REGION, ...FILTERED };
 
-  const results: Result[] = [];
+  const scenarios: Array<{ name: string; port: number; make: () => RequestSpec }> = [
+    {
+      name: 'fastify bare JSON route',
+      port: ready.barePort,
+      make: () => ({ method: 'GET', path: '/bare', headers: {} }),
+    },
+    { name: 'DescribeImages default, ACS3', port: ready.ecsimgPort, make: acs3(listing) },
+    { name: 'DescribeImages default, Bearer', port: ready.ecsimgPort, make: bearer(listing) },
+    { name: 'DescribeImages filtered/50, ACS3', port: ready.ecsimgPort, make: acs3(filtered) },
+  ];
+  // ECSIMG_BENCH_ONLY=bearer (a fragment of a scenario's name) runs the bare route and the
+  // matching scenarios, e.g. to profile one of them alone.
+  const only = process.env.ECSIMG_BENCH_ONLY?.toLowerCase();
+  if (only) {
+    const kept = scenarios.filter((s, i) => i === 0 || s.name.toLowerCase().includes(only));
+    scenarios.splice(0, scenarios.length, ...kept);
+  }
+
+  // Rounds interleave the scenarios so that a burst of load from elsewhere on the machine hits
+  // all of them alike; the round with the median throughput is reported per scenario.
+  const rounds: Result[][] = scenarios.map(() => []);
   try {
-    results.push(
-      await scenario(
-        'fastify bare JSON route',
-        ready.barePort,
-        () => ({ method: 'GET', path: '/bare', headers: {} }),
-        options,
-      ),
-      await scenario('DescribeImages default, ACS3', ready.ecsimgPort, acs3(listing), options),
-      await scenario('DescribeImages default, Bearer', ready.ecsimgPort, bearer(listing), options),
-      await scenario('DescribeImages filtered/50, ACS3', ready.ecsimgPort, acs3(filtered), options),
-    );
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [i, s] of scenarios.entries()) {
+        rounds[i].push(await scenario(s.name, s.port, s.make, options, child));
+      }
+    }
   } finally {
     child.disconnect();
   }
+  const results = rounds.map((r) => {
+    const sorted = [...r].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+    return sorted[Math.floor(sorted.length / 2)];
+  });
 
   const bare = results[0];
   return [
@@ -294,9 +362,17 @@ async function runBackend(backend: 'sqlite' | 'postgres', options: Options): Pro
     ...results.map(
       (r) =>
         `| ${backend} | ${r.name} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ` +
-        `${r.requestsPerSecond.toFixed(0)} | ${(r.requestsPerSecond / bare.requestsPerSecond).toFixed(2)} |`,
+        `${r.requestsPerSecond.toFixed(0)} | ` +
+        `${(r.requestsPerSecond / bare.requestsPerSecond).toFixed(2)} | ` +
+        `${r.serverCpuUs.toFixed(0)} |`,
     ),
   ];
+}
+
+/** ECSIMG_BENCH_BACKEND=sqlite (or postgres) runs one backend only. */
+function backends() {
+  const only = process.env.ECSIMG_BENCH_BACKEND;
+  return (['sqlite', 'postgres'] as const).filter((b) => !only || only === b);
 }
 
 async function main(): Promise<void> {
@@ -304,24 +380,98 @@ async function main(): Promise<void> {
   const lines = [
     `node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}`.trim(),
     `${options.requests} requests after ${options.warmup} warm-up, ${options.concurrency} in flight, ` +
-      'keep-alive loopback, server in a child process',
+      `keep-alive loopback, server in a child process, median of ${options.rounds} round(s)`,
     '',
   ];
   const table = [
-    '| backend | scenario | p50 ms | p99 ms | req/s | vs bare |',
-    '|---|---|---|---|---|---|',
+    '| backend | scenario | p50 ms | p99 ms | req/s | vs bare | server CPU µs/req |',
+    '|---|---|---|---|---|---|---|',
   ];
-  for (const backend of ['sqlite', 'postgres'] as const) {
+  for (const backend of backends()) {
     const [head, ...rows] = await runBackend(backend, options);
     lines.push(head);
     table.push(...rows);
   }
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  lines.push(`load average at the end: ${load}`);
   process.stdout.write([...lines, '', ...table].join('\n') + '\n');
+}
+
+// ---------------------------------------------------------------- gateway alone (no HTTP)
+
+/**
+ * `Gateway.handle` DescribeImages (Bearer) in this process, one request at a time: CPU and wall
+ * time per request without sockets, HTTP parsing or Fastify — quick to repeat while working on
+ * the hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
+ */
+async function gatewayAlone(backend: 'sqlite' | 'postgres', options: Options): Promise<string[]> {
+  const fixture = await setUp(backend);
+  const gateway = new Gateway(fixture.services);
+  const request = (params: Record<string, string>) => (): RawRequest => ({
+    method: 'POST',
+    url: `/?${new URLSearchParams({ Action: 'DescribeImages', Version: '2014-05-26', ...params })}`,
+    headers: { authorization: `Bearer ${fixture.admin.apiKey}` },
+    body: Buffer.alloc(0),
+  });
+  const cases = [
+    ['default', request({ RegionId: REGION })],
+    ['filtered/50', request({ RegionId: REGION, ...FILTERED })],
+  ] as const;
+
+  const profileDir = process.env.ECSIMG_BENCH_CPU_PROFILE;
+  const session = profileDir ? new inspector.Session() : undefined;
+  const lines: string[] = [];
+  try {
+    for (const [name, make] of cases) {
+      const measure = async (count: number) => {
+        const requests = Array.from({ length: count }, make);
+        const cpu = process.cpuUsage();
+        const wall = process.hrtime.bigint();
+        for (const req of requests) {
+          const res = await gateway.handle(req);
+          if (res.status !== 200) throw new Error(`${name}: ${JSON.stringify(res.body)}`);
+        }
+        const used = process.cpuUsage(cpu);
+        return {
+          cpuUs: (used.user + used.system) / count,
+          wallMs: Number(process.hrtime.bigint() - wall) / 1e6 / count,
+        };
+      };
+      await measure(options.warmup);
+      if (session) {
+        session.connect();
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      const { cpuUs, wallMs } = await measure(options.requests);
+      if (session) {
+        const { profile } = await session.post('Profiler.stop');
+        const file = path.join(profileDir!, `describe-images-${backend}-${name.replace('/', '-')}`);
+        fs.writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
+        session.disconnect();
+      }
+      lines.push(
+        `${backend} Gateway.handle DescribeImages ${name}, Bearer: ` +
+          `${cpuUs.toFixed(0)} µs CPU, ${wallMs.toFixed(2)} ms wall per request`,
+      );
+    }
+  } finally {
+    await fixture.close();
+  }
+  return lines;
 }
 
 const serveIndex = process.argv.indexOf('--serve');
 if (serveIndex >= 0) {
   await serve(process.argv[serveIndex + 1] as 'sqlite' | 'postgres');
+} else if (process.argv.includes('--gateway-only')) {
+  const options = parseOptions(process.argv.slice(2).filter((a) => a !== '--gateway-only'));
+  const lines: string[] = [];
+  for (const backend of backends()) lines.push(...(await gatewayAlone(backend, options)));
+  process.stdout.write(lines.join('\n') + '\n');
 } else {
   await main();
 }
