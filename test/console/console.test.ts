@@ -353,7 +353,12 @@ describe('console', () => {
       await exportDialog.getByTestId('export-format').click();
       await page.locator('.ant-select-dropdown:visible [title="QCOW2"]').click();
       await exportDialog.getByTestId('export-submit').click();
-      await page.getByText(/Follow task/).click();
+      // The import's notice may still be up on a slow machine: follow the export's own link.
+      await page
+        .locator('.ant-notification-notice')
+        .filter({ hasText: /Export of .* started/ })
+        .getByText(/Follow task/)
+        .click();
 
       await page.getByRole('heading', { name: 'Tasks' }).waitFor();
       await page.getByTestId('task-status').getByText('Finished').waitFor({ timeout: 60_000 });
