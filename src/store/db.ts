@@ -42,8 +42,48 @@ function openSqlite(file: string): OpenedDatabase {
   // Another process (an `ecsimg worker`) may hold the write lock for a moment.
   database.pragma('busy_timeout = 5000');
 
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/** Distinct SQL texts kept prepared; `IN (?, ?, …)` lists make a few shapes per query. */
+export const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query afresh, and compiling the SQL was ~15% of a
+ * DescribeImages request's CPU (bench/describe-images.ts profile). Statements are kept by their
+ * text (least recently used dropped first) and reused; SQLite re-prepares a kept statement by
+ * itself when the schema changes. A statement still being iterated (a streamed query) is busy
+ * and cannot run twice at once, so that case gets a fresh one.
+ */
+export function withStatementCache(
+  database: BetterSqlite3.Database,
+  size = STATEMENT_CACHE_SIZE,
+): Pick<BetterSqlite3.Database, 'prepare' | 'close'> {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(source: string) {
+      const kept = cache.get(source);
+      if (kept && !kept.busy) {
+        // Map order is insertion order: re-inserting marks it most recently used.
+        cache.delete(source);
+        cache.set(source, kept);
+        return kept;
+      }
+      const statement = database.prepare(source);
+      if (!kept) {
+        cache.set(source, statement);
+        if (cache.size > size) cache.delete(cache.keys().next().value!);
+      }
+      return statement;
+    },
+    close() {
+      cache.clear();
+      return database.close();
+    },
+  } as Pick<BetterSqlite3.Database, 'prepare' | 'close'>;
 }
 
 async function openPostgres(url: string, schema?: string): Promise<OpenedDatabase> {
