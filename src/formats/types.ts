@@ -85,6 +85,12 @@ export interface Extent {
   zero: boolean;
   /** Present exactly when `zero` is false; `data.length === length`. */
   data?: Buffer;
+  /**
+   * Optional: hands `data` back to the reader for reuse. Call it once nothing reads `data` any
+   * more (for a write, after the write completed), never earlier; not calling it is always safe.
+   * Readers reuse buffers to spare a fresh allocation and its page faults per read.
+   */
+  release?: () => void;
 }
 
 /** A run of the allocation map: `zero` runs read as zeros and need not be stored. */

@@ -30,6 +30,19 @@ export function boundedSource(inner: ByteSource) {
     },
     close: () => inner.close(),
   };
+  // Bulk readers read into reused buffers when the source can: check those reads too.
+  if (inner.readInto) {
+    const readInto = inner.readInto.bind(inner);
+    source.readInto = async (buf, offset, length) => {
+      log.reads++;
+      if (offset < 0 || length < 0 || offset + length > inner.size) {
+        log.outOfBounds.push(`${offset}+${length} (size ${inner.size})`);
+      }
+      const n = await readInto(buf, offset, length);
+      log.bytes += n;
+      return n;
+    };
+  }
   return { source, log };
 }
 

@@ -1,4 +1,5 @@
 import type { Extent, MapRun } from '../types.js';
+import { ReleaseSplitter } from './buffer-pool.js';
 
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -120,6 +121,8 @@ export interface ClusterRun {
   count: number;
   /** count × clusterSize bytes; partial clusters are zero-padded. */
   data: Buffer;
+  /** Hands a view's bytes back to the reader once they are written (see `Extent.release`). */
+  release?: () => void;
 }
 
 /**
@@ -144,6 +147,7 @@ export async function* clusterize(
     }
 
     const data = e.data;
+    const split = new ReleaseSplitter(e.release);
     let pos = e.offset;
     while (pos < end) {
       const c = Math.floor(pos / clusterSize);
@@ -155,7 +159,8 @@ export async function* clusterize(
       if (pos === cStart && end - pos >= clusterSize) {
         const n = Math.floor((end - pos) / clusterSize);
         const from = pos - e.offset;
-        yield { cluster: c, count: n, data: data.subarray(from, from + n * clusterSize) };
+        const view = data.subarray(from, from + n * clusterSize);
+        yield { cluster: c, count: n, data: view, release: split.share() };
         pos += n * clusterSize;
         continue;
       }
@@ -168,6 +173,7 @@ export async function* clusterize(
         pend = undefined;
       }
     }
+    split.done();
   }
   if (pend) yield pend;
 }

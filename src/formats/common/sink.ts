@@ -1,4 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { ReleaseSplitter } from './buffer-pool.js';
+import { zeroRuns } from './zero.js';
 
 /**
  * A local output file written with positioned writes, a few in flight at a time, so the next
@@ -15,13 +17,17 @@ export class FileSink {
     return new FileSink(await open(path, 'w'));
   }
 
-  async writeAt(buf: Buffer, position: number): Promise<void> {
+  /** Queues a write; `onWritten` runs once the bytes are in the file (buf may then be reused). */
+  async writeAt(buf: Buffer, position: number, onWritten?: () => void): Promise<void> {
     if (this.failure) throw this.failure;
     while (this.inflight.size >= MAX_INFLIGHT_WRITES) await Promise.race(this.inflight);
     if (this.failure) throw this.failure;
 
     const p: Promise<void> = this.writeFully(buf, position).then(
-      () => void this.inflight.delete(p),
+      () => {
+        this.inflight.delete(p);
+        onWritten?.();
+      },
       (err) => {
         this.failure ??= err;
         this.inflight.delete(p);
@@ -29,6 +35,30 @@ export class FileSink {
     );
     this.inflight.add(p);
     this.bytesWritten += buf.length;
+  }
+
+  /**
+   * Writes the non-zero `granuleBytes` runs of `data` at `position` and skips the zero ones, which
+   * must already read as zeros (a fresh file, or one truncated to size). `release` runs once all
+   * the writes completed.
+   */
+  async writeSparse(
+    data: Buffer,
+    position: number,
+    granuleBytes: number,
+    release?: () => void,
+  ): Promise<void> {
+    const runs: [number, number][] = [];
+    zeroRuns(data, granuleBytes, (s, end, zero) => {
+      if (!zero) runs.push([s, end]);
+    });
+    const split = new ReleaseSplitter(release);
+    try {
+      for (const [s, end] of runs)
+        await this.writeAt(data.subarray(s, end), position + s, split.share());
+    } finally {
+      split.done();
+    }
   }
 
   /** Sets the file length (sparse extension when growing). */

@@ -9,12 +9,18 @@ import {
   prefetch,
   readFromExtents,
 } from '../common/extents.js';
+import { BufferPool } from '../common/buffer-pool.js';
 import { FormatError } from '../errors.js';
 import type { ByteSource, DiskReader, Extent, MapRun } from '../types.js';
 import { decodeL1, decodeL2, type L2Entry, type Qcow2Layout } from './constants.js';
 
 const inflateRawAsync = promisify(inflateRaw);
 const L2_CACHE_TABLES = 32;
+/**
+ * Window buffers kept for reuse: the prefetched windows, the one being consumed and the writes
+ * still in flight behind it all hold one.
+ */
+const POOLED_WINDOWS = 6;
 
 type Piece =
   | { start: number; end: number; kind: 'zero' }
@@ -103,7 +109,10 @@ export class Qcow2Reader implements DiskReader {
     signal?: AbortSignal,
   ): AsyncIterable<Extent> {
     const merger = new ExtentMerger();
-    for await (const extents of prefetch(this.windowProducers(start, end, maxChunk), 2, signal)) {
+    // Windows never cross a multiple of maxChunk, so one buffer of that size holds any window.
+    const pool = new BufferPool(Math.min(maxChunk, end - start), POOLED_WINDOWS);
+    const producers = this.windowProducers(start, end, maxChunk, pool);
+    for await (const extents of prefetch(producers, 2, signal)) {
       for (const e of extents) yield* merger.push(e);
     }
     yield* merger.flush();
@@ -114,6 +123,7 @@ export class Qcow2Reader implements DiskReader {
     start: number,
     end: number,
     maxChunk: number,
+    pool: BufferPool,
   ): Generator<() => Promise<Extent[]>> {
     const slotBytes = this.l2Entries * this.clusterSize;
     for (let w = start; w < end;) {
@@ -128,13 +138,16 @@ export class Qcow2Reader implements DiskReader {
       }
       const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
       const ws = w;
-      yield () => this.window(ws, we);
+      yield () => this.window(ws, we, pool);
       w = we;
     }
   }
 
-  /** The extents of guest range [ws, we): zero pieces, and data in as few reads as possible. */
-  private async window(ws: number, we: number): Promise<Extent[]> {
+  /**
+   * The extents of guest range [ws, we): zero pieces, and data read straight into one pooled
+   * buffer (host-contiguous clusters in one read each); data extents are views of it.
+   */
+  private async window(ws: number, we: number, pool: BufferPool): Promise<Extent[]> {
     const C = this.clusterSize;
     const pieces: Piece[] = [];
     for (let c = Math.floor(ws / C); c * C < we; c++) {
@@ -157,44 +170,38 @@ export class Qcow2Reader implements DiskReader {
 
     // Group consecutive non-zero pieces into data extents.
     const out: Extent[] = [];
-    for (let i = 0; i < pieces.length;) {
-      const p = pieces[i];
-      if (p.kind === 'zero') {
+    const { buf, lease } = pool.acquire();
+    try {
+      for (let i = 0; i < pieces.length;) {
+        const p = pieces[i];
         let j = i;
-        while (j + 1 < pieces.length && pieces[j + 1].kind === 'zero') j++;
-        out.push({ offset: p.start, length: pieces[j].end - p.start, zero: true });
+        const zero = p.kind === 'zero';
+        while (j + 1 < pieces.length && (pieces[j + 1].kind === 'zero') === zero) j++;
+        const length = pieces[j].end - p.start;
+        if (zero) {
+          out.push({ offset: p.start, length, zero: true });
+        } else {
+          const data = buf.subarray(p.start - ws, pieces[j].end - ws);
+          await this.readGroup(pieces.slice(i, j + 1), data);
+          out.push({ offset: p.start, length, zero: false, data, release: lease.share() });
+        }
         i = j + 1;
-        continue;
       }
-      let j = i;
-      while (j + 1 < pieces.length && pieces[j + 1].kind !== 'zero') j++;
-      const group = pieces.slice(i, j + 1);
-      const data = await this.readGroup(group);
-      out.push({ offset: p.start, length: data.length, zero: false, data });
-      i = j + 1;
+    } finally {
+      lease.done();
     }
     return out;
   }
 
-  private async readGroup(group: Piece[]): Promise<Buffer> {
+  /** Fills `dest` with the guest bytes of `group` (non-zero pieces, consecutive in the guest). */
+  private async readGroup(group: Piece[], dest: Buffer): Promise<void> {
     const start = group[0].start;
-    const length = group[group.length - 1].end - start;
-    const contiguous = group.every(
-      (p, k) =>
-        p.kind === 'host' &&
-        (k === 0 ||
-          (group[k - 1] as { host: number }).host + (group[k - 1].end - group[k - 1].start) ===
-            p.host),
-    );
-    if (contiguous) return this.readHost((group[0] as { host: number }).host, length);
-
-    const buf = Buffer.alloc(length);
     for (let k = 0; k < group.length;) {
       const p = group[k];
       if (p.kind === 'compressed') {
         const cluster = await this.inflate(p.host, p.bytes, p.cluster);
         const within = p.start - p.cluster * this.clusterSize;
-        cluster.copy(buf, p.start - start, within, within + (p.end - p.start));
+        cluster.copy(dest, p.start - start, within, within + (p.end - p.start));
         k++;
         continue;
       }
@@ -209,20 +216,23 @@ export class Qcow2Reader implements DiskReader {
         m++;
       }
       const host = (p as { host: number }).host;
-      const data = await this.readHost(host, group[m].end - p.start);
-      data.copy(buf, p.start - start);
+      await this.readHost(host, dest.subarray(p.start - start, group[m].end - start));
       k = m + 1;
     }
-    return buf;
   }
 
-  /** Reads host bytes; the part past the end of the file (qemu's short last cluster) is zeros. */
-  private async readHost(offset: number, length: number): Promise<Buffer> {
-    const data = await readClamped(this.source, offset, length);
-    if (data.length === length) return data;
-    const full = Buffer.alloc(length);
-    data.copy(full);
-    return full;
+  /** Reads host bytes into `dest`; the part past the end of the file (qemu's short last cluster) is zeros. */
+  private async readHost(offset: number, dest: Buffer): Promise<void> {
+    let n: number;
+    if (this.source.readInto) {
+      // Never ask for bytes past the end of the file (readClamped's rule for every parser).
+      const inFile = Math.max(0, Math.min(dest.length, this.source.size - offset));
+      n = await this.source.readInto(dest, offset, inFile);
+    } else {
+      const data = await readClamped(this.source, offset, dest.length);
+      n = data.copy(dest);
+    }
+    if (n < dest.length) dest.fill(0, n);
   }
 
   private async inflate(host: number, bytes: number, cluster: number): Promise<Buffer> {

@@ -1,3 +1,4 @@
+import { ReleaseSplitter } from '../common/buffer-pool.js';
 import { clusterize, type ClusterRun } from '../common/extents.js';
 import { FileSink, StreamSink } from '../common/sink.js';
 import { U32List } from '../common/u32-list.js';
@@ -197,10 +198,12 @@ export async function writeQcow2File(input: ExtentSource, path: string, options:
     const allocated = new U32List();
     const extents = input.extents({ signal: options.signal });
     for await (const run of clusterize(extents, C)) {
+      const split = new ReleaseSplitter(run.release);
       for (const nz of nonZeroRuns(run)) {
-        await sink.writeAt(nz.data, (1 + allocated.length) * C);
+        await sink.writeAt(nz.data, (1 + allocated.length) * C, split.share());
         for (let i = 0; i < nz.count; i++) allocated.push(nz.cluster + i);
       }
+      split.done();
       options.onProgress?.(
         Math.min(input.virtualSize, (run.cluster + run.count) * C),
         input.virtualSize,

@@ -1,5 +1,5 @@
 import { FileSink, StreamSink } from '../common/sink.js';
-import { ZERO_BUFFER, zeroRuns } from '../common/zero.js';
+import { ZERO_BUFFER } from '../common/zero.js';
 import type {
   ByteSource,
   ExtentSource,
@@ -54,13 +54,8 @@ export const rawModule: FormatModule = {
     try {
       await sink.truncate(input.virtualSize);
       for await (const e of input.extents({ signal: options.signal })) {
-        const data = e.data;
-        if (!e.zero && data) {
-          const runs: [number, number][] = [];
-          zeroRuns(data, ZERO_GRANULE_BYTES, (s, end, zero) => {
-            if (!zero) runs.push([s, end]);
-          });
-          for (const [s, end] of runs) await sink.writeAt(data.subarray(s, end), e.offset + s);
+        if (!e.zero && e.data) {
+          await sink.writeSparse(e.data, e.offset, ZERO_GRANULE_BYTES, e.release);
         }
         options.onProgress?.(e.offset + e.length, input.virtualSize);
       }

@@ -7,12 +7,15 @@ import {
   prefetch,
   readFromExtents,
 } from '../common/extents.js';
+import { BufferPool, type ReleaseSplitter } from '../common/buffer-pool.js';
 import { zeroRuns } from '../common/zero.js';
 import type { ByteSource, DiskFormat, DiskReader, Extent, MapRun } from '../types.js';
 
 /** Zero detection granule: qemu-img's default `-S 4k`, so sparse outputs match its own. */
 export const ZERO_GRANULE_BYTES = 4096;
 const READ_BYTES = 1024 * 1024;
+/** Read buffers kept for reuse: the prefetch depth plus the consumer's writes in flight. */
+const POOLED_READS = 8;
 /** Below this, asking the file system for its holes costs more than reading. */
 const HOLE_MAP_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -64,18 +67,22 @@ export class RawReader implements DiskReader {
         ? READ_BYTES
         : maxChunk * Math.max(1, Math.floor(READ_BYTES / maxChunk));
     const source = this.source;
-    // Read buffers are recycled when their chunk turns out all zero (most of a sparse disk), so
-    // the holes cost neither allocations nor fresh page faults. A chunk with data hands its
-    // buffer to the consumer (extents are views of it) and the pool allocates a new one.
-    const pool: Buffer[] = [];
+    // Read buffers come back to the pool when their chunk turns out all zero (most of a sparse
+    // disk) and, for data, when the consumer releases every extent cut from them.
+    const pool = new BufferPool(readBytes, POOLED_READS);
     type Chunk =
       | { from: number; to: number; hole: true }
-      | { from: number; to: number; hole?: false; buf: Buffer; scratch?: Buffer };
+      | { from: number; to: number; hole?: false; buf: Buffer; lease?: ReleaseSplitter };
     const readChunk = async (from: number, to: number): Promise<Chunk> => {
       if (!source.readInto) return { from, to, buf: await source.read(from, to - from) };
-      const scratch = pool.pop() ?? Buffer.allocUnsafe(readBytes);
-      const n = await source.readInto(scratch, from, to - from);
-      return { from, to, buf: scratch.subarray(0, n), scratch };
+      const { buf, lease } = pool.acquire();
+      try {
+        const n = await source.readInto(buf, from, to - from);
+        return { from, to, buf: buf.subarray(0, n), lease };
+      } catch (err) {
+        lease.done();
+        throw err;
+      }
     };
     // Holes the file system reports are zeros without reading them (sparse local files).
     // Small reads (headers, the partition-table note) do not pay for the walk.
@@ -101,11 +108,9 @@ export class RawReader implements DiskReader {
         yield* merger.push({ offset: chunk.from, length: chunk.to - chunk.from, zero: true });
         continue;
       }
-      const { from, to, buf } = chunk;
+      const { from, to, buf, lease } = chunk;
       const out: Extent[] = [];
-      let hasData = false;
       const add = (s: number, e: number, zero: boolean) => {
-        hasData ||= !zero;
         // Split at multiples of maxChunk (relative to the disk, not the block).
         for (let pos = s; pos < e;) {
           const stop = Math.min(e, (Math.floor((from + pos) / maxChunk) + 1) * maxChunk - from);
@@ -116,6 +121,7 @@ export class RawReader implements DiskReader {
                 length: stop - pos,
                 zero: false,
                 data: buf.subarray(pos, stop),
+                release: lease?.share(),
               };
           out.push(...merger.push(extent));
           pos = stop;
@@ -124,7 +130,7 @@ export class RawReader implements DiskReader {
       zeroRuns(buf, ZERO_GRANULE_BYTES, add);
       // A source shorter than promised (file shrank) reads as zeros past its end.
       if (buf.length < to - from) add(buf.length, to - from, true);
-      if (!hasData && chunk.scratch && pool.length < 8) pool.push(chunk.scratch);
+      lease?.done();
       yield* out;
     }
     yield* merger.flush();

@@ -10,6 +10,7 @@
  * TODO(formats-layout): this file is generic and lives in `vdi/` only because the VDI/VHDX/VMDK
  * work was scoped to those folders; it belongs in a shared `formats/` module.
  */
+import { ReleaseSplitter } from '../common/buffer-pool.js';
 import type { ByteSource, DiskFormat, DiskReader, Extent, ExtentSource, MapRun } from '../types.js';
 
 /** `locate` result: the block reads as zeros. */
@@ -176,6 +177,8 @@ export interface DataBlock {
   index: number;
   /** Exactly `blockSize` bytes (the last block of the disk is zero-padded). */
   data: Buffer;
+  /** Hands the bytes back to the reader once nothing reads them (see `Extent.release`). */
+  release?: () => void;
 }
 
 /**
@@ -203,6 +206,7 @@ export async function* dataBlocks(
     options.onProgress?.(extent.offset + extent.length);
     if (extent.zero || !extent.data) continue;
 
+    const split = new ReleaseSplitter(extent.release);
     let pos = extent.offset;
     const end = extent.offset + extent.length;
     while (pos < end) {
@@ -213,7 +217,7 @@ export async function* dataBlocks(
 
       if (index !== stagingIndex) yield* flushStaging();
       if (take === blockSize) {
-        if (!view.equals(zeroBlock)) yield { index, data: view };
+        if (!view.equals(zeroBlock)) yield { index, data: view, release: split.share() };
       } else {
         if (!staging) {
           staging = Buffer.alloc(blockSize);
@@ -223,6 +227,7 @@ export async function* dataBlocks(
       }
       pos += take;
     }
+    split.done();
   }
   yield* flushStaging();
 }

@@ -2,7 +2,7 @@
 import type { FormatModule } from '../types.js';
 import { inspectVdi, probeVdi } from './inspect.js';
 import { openVdi } from './reader.js';
-import { writeVdi } from './writer.js';
+import { writeVdi, writeVdiFile } from './writer.js';
 
 export const vdiFormat: FormatModule = {
   format: 'vdi',
@@ -10,4 +10,5 @@ export const vdiFormat: FormatModule = {
   inspect: inspectVdi,
   open: openVdi,
   write: writeVdi,
+  writeFile: writeVdiFile,
 };

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ExtentSource, WriteOptions } from '../types.js';
+import { FileSink } from '../common/sink.js';
 import { dataBlocks, StreamSink } from './block-io.js';
 import {
   VDI_HEADER_BYTES,
@@ -22,16 +23,22 @@ import {
 export const VDI_BLOCK_BYTES = 1024 * 1024;
 const PRE_HEADER = '<<< Oracle VM VirtualBox Disk Image >>>\n';
 
-export async function writeVdi(
-  input: ExtentSource,
-  out: NodeJS.WritableStream,
-  options: WriteOptions = {},
-): Promise<{ bytesWritten: number }> {
+interface VdiPlan {
+  blocks: number;
+  /** 1 where the source's map has data: those blocks get a place in the file. */
+  allocatedFlags: Uint8Array;
+  allocated: number;
+  /** Header and block map: the file's first `dataOffset` bytes. */
+  prefix: Buffer;
+  dataOffset: number;
+}
+
+/** Pass 1: which blocks hold data, from the allocation map (metadata only), and the prefix. */
+async function planVdi(input: ExtentSource, options: WriteOptions): Promise<VdiPlan> {
   // VDI sizes are whole sectors; a ragged tail reads as zeros up to the next sector.
   const diskSize = Math.ceil(input.virtualSize / 512) * 512;
   const blocks = Math.ceil(diskSize / VDI_BLOCK_BYTES);
 
-  // Pass 1: which blocks hold data, from the allocation map.
   const allocatedFlags = new Uint8Array(blocks);
   for await (const run of input.map()) {
     options.signal?.throwIfAborted();
@@ -65,9 +72,24 @@ export async function writeVdi(
   randomUuidBytes().copy(header, 0x188); // image UUID
   randomUuidBytes().copy(header, 0x198); // last-snapshot UUID (VirtualBox sets it, as qemu does)
 
+  const prefix = Buffer.concat([header, bmap]);
+  return { blocks, allocatedFlags, allocated, prefix, dataOffset };
+}
+
+function unlistedBlock(index: number): Error {
+  return new Error(`vdi: block ${index} has data but the source's map says it is empty`);
+}
+
+/** Forward-only: header, map, then every allocated block in order (empty ones as zeros). */
+export async function writeVdi(
+  input: ExtentSource,
+  out: NodeJS.WritableStream,
+  options: WriteOptions = {},
+): Promise<{ bytesWritten: number }> {
+  const plan = await planVdi(input, options);
+  const { allocatedFlags, blocks } = plan;
   const sink = new StreamSink(out);
-  await sink.write(header);
-  await sink.write(bmap);
+  await sink.write(plan.prefix);
 
   // Pass 2: the allocated blocks in order; allocated-but-empty blocks are written as zeros.
   const zeroBlock = Buffer.alloc(VDI_BLOCK_BYTES);
@@ -80,14 +102,48 @@ export async function writeVdi(
     ...options,
     onProgress: progress,
   })) {
-    if (!allocatedFlags[block.index]) {
-      throw new Error(`vdi: block ${block.index} has data but the source's map says it is empty`);
-    }
+    if (!allocatedFlags[block.index]) throw unlistedBlock(block.index);
     await writeZeroBlocksUpTo(block.index);
     await sink.write(block.data);
     next = block.index + 1;
   }
   await writeZeroBlocksUpTo(blocks);
+  return { bytesWritten: sink.bytesWritten };
+}
+
+/**
+ * To a local file: the same layout, but blocks go out as positioned writes (two in flight, the
+ * reader's buffers handed back as each completes) and allocated blocks that turn out empty stay
+ * holes of the sparse file instead of megabytes of written zeros.
+ */
+export async function writeVdiFile(
+  input: ExtentSource,
+  path: string,
+  options: WriteOptions = {},
+): Promise<{ bytesWritten: number }> {
+  const plan = await planVdi(input, options);
+  const sink = await FileSink.create(path);
+  try {
+    await sink.truncate(plan.dataOffset + plan.allocated * VDI_BLOCK_BYTES);
+    await sink.writeAt(plan.prefix, 0);
+
+    // Block i's place is its rank among allocated blocks, counted as the blocks go by.
+    let rank = 0;
+    let counted = 0;
+    const progress = (done: number) => options.onProgress?.(done, input.virtualSize);
+    for await (const block of dataBlocks(input, VDI_BLOCK_BYTES, {
+      ...options,
+      onProgress: progress,
+    })) {
+      if (!plan.allocatedFlags[block.index]) throw unlistedBlock(block.index);
+      for (; counted < block.index; counted++) rank += plan.allocatedFlags[counted];
+      const position = plan.dataOffset + rank * VDI_BLOCK_BYTES;
+      await sink.writeAt(block.data, position, block.release);
+    }
+    await sink.drain();
+  } finally {
+    await sink.close();
+  }
   return { bytesWritten: sink.bytesWritten };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ReleaseSplitter } from '../common/buffer-pool.js';
 import { clusterize } from '../common/extents.js';
 import { FileSink, StreamSink } from '../common/sink.js';
 import { U32List } from '../common/u32-list.js';
@@ -127,6 +128,7 @@ export async function writeVhdDynamicFile(
         zeroRuns(data, 4096, (s, end, zero) => {
           if (!zero) runs.push([s, end]);
         });
+        const split = new ReleaseSplitter(e.release);
         for (const [rs, re] of runs) {
           for (let pos = e.offset + rs; pos < e.offset + re;) {
             const b = Math.floor(pos / BLOCK_BYTES);
@@ -144,10 +146,12 @@ export async function writeVhdDynamicFile(
             await sink.writeAt(
               data.subarray(pos - e.offset, stop - e.offset),
               start + BITMAP_BYTES + within,
+              split.share(),
             );
             pos = stop;
           }
         }
+        split.done();
       }
       options.onProgress?.(e.offset + e.length, input.virtualSize);
     }

@@ -128,6 +128,7 @@ export async function writeStreamOptimized(
       onProgress: progress,
     })) {
       staging.set(block.data, indices.length * GRAIN_BYTES);
+      block.release?.(); // copied into shared memory: the reader may reuse its buffer
       indices.push(block.index);
       if (indices.length === BATCH_GRAINS) await submit();
     }
