@@ -33,6 +33,7 @@ interface Measure {
   ms: number;
   /** user + system CPU of the process (all its threads) during the measured part. */
   cpuMs: number;
+  sysMs: number;
   rssMiB: number;
 }
 
@@ -105,10 +106,11 @@ async function child(mode: string, dataDir: string, arg: string): Promise<void> 
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMs = (cpu.user + cpu.system) / 1000;
+  const sysMs = cpu.system / 1000;
   await worker.stop();
   await services.close();
   const rssMiB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ ms, cpuMs, rssMiB, imageId }) + '\n');
+  process.stdout.write(JSON.stringify({ ms, cpuMs, sysMs, rssMiB, imageId }) + '\n');
 }
 
 // ------------------------------------------------------------------------------ parent side
@@ -173,7 +175,7 @@ function qemu(args: string[]): Measure {
   });
   if (r.status !== 0) throw new Error(`qemu-img ${args.join(' ')}: ${r.stderr}`);
   const [secs, kib, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
-  return { ms: secs * 1000, cpuMs: (user + sys) * 1000, rssMiB: kib / 1024 };
+  return { ms: secs * 1000, cpuMs: (user + sys) * 1000, sysMs: sys * 1000, rssMiB: kib / 1024 };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -246,11 +248,15 @@ async function main(): Promise<void> {
       const q = median(s.qemu.map((m) => m.ms));
       const oCpu = median(s.ours.map((m) => m.cpuMs));
       const qCpu = median(s.qemu.map((m) => m.cpuMs));
+      const oSys = median(s.ours.map((m) => m.sysMs));
+      const qSys = median(s.qemu.map((m) => m.sysMs));
+      const cpu = (all: number, sys: number) =>
+        `${(all / 1000).toFixed(2)} s (sys ${(sys / 1000).toFixed(2)})`;
       const oRss = Math.max(...s.ours.map((m) => m.rssMiB));
       const qRss = Math.max(...s.qemu.map((m) => m.rssMiB));
       rows.push(
         `| ${label} | ${name} | ${(o / 1000).toFixed(2)} s | ${(q / 1000).toFixed(2)} s | ` +
-          `${(o / q).toFixed(2)} | ${(oCpu / 1000).toFixed(2)} s | ${(qCpu / 1000).toFixed(2)} s | ` +
+          `${(o / q).toFixed(2)} | ${cpu(oCpu, oSys)} | ${cpu(qCpu, qSys)} | ` +
           `${(oCpu / qCpu).toFixed(2)} | ${oRss.toFixed(0)} MiB | ${qRss.toFixed(0)} MiB |`,
       );
     }

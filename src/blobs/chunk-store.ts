@@ -46,8 +46,11 @@ export interface ChunkStore {
    * An existing chunk is touched, so the collector's grace period protects a chunk just reused.
    */
   put(data: Buffer, options?: { address?: string }): Promise<PutChunkResult>;
-  /** The chunk's bytes; throws `ChunkNotFoundError` when absent. */
-  get(address: string): Promise<Buffer>;
+  /**
+   * The chunk's bytes; throws `ChunkNotFoundError` when absent. With `into`, a backend may read
+   * into that buffer (when the chunk fits) and return a view of it instead of a new buffer.
+   */
+  get(address: string, options?: { into?: Buffer }): Promise<Buffer>;
   has(address: string): Promise<boolean>;
   /** Removes the chunk; false when it was not there. */
   delete(address: string): Promise<boolean>;
@@ -98,7 +101,12 @@ export function checkAddress(address: string): string {
 export async function* readChunks(
   store: Pick<ChunkStore, 'get'>,
   addresses: Iterable<string>,
-  options: { readAhead?: number; signal?: AbortSignal } = {},
+  options: {
+    readAhead?: number;
+    signal?: AbortSignal;
+    /** A buffer to read the next chunk into (see `ChunkStore.get`), when one is free. */
+    buffer?: () => Buffer | undefined;
+  } = {},
 ): AsyncIterable<Buffer> {
   const readAhead = Math.max(1, options.readAhead ?? 4);
   const queue: Promise<Buffer>[] = [];
@@ -112,7 +120,8 @@ export async function* readChunks(
         done = true;
         break;
       }
-      const p = store.get(next.value);
+      const into = options.buffer?.();
+      const p = into ? store.get(next.value, { into }) : store.get(next.value);
       // Failures surface when awaited in order; this keeps Node from flagging them meanwhile.
       p.catch(() => undefined);
       queue.push(p);

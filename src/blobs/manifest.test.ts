@@ -101,6 +101,39 @@ describe('manifests', () => {
     ]);
   });
 
+  it('reads later chunks into the buffers of released extents, and only those', async () => {
+    const blocks = Array.from({ length: 8 }, () => crypto.randomBytes(CHUNK_SIZE_BYTES));
+    const source = sparseSource(
+      blocks.length * CHUNK_SIZE_BYTES,
+      blocks.map((data, i) => ({ offset: i * CHUNK_SIZE_BYTES, data })),
+    );
+    const { manifest } = await new ManifestWriter({ chunks }).write(source);
+    const reader = new ManifestReader(manifest, chunks, { readAhead: 1 });
+
+    // Releasing as soon as each extent is copied: buffers come back and are read into again.
+    const released = new Set<ArrayBufferLike>();
+    let reused = 0;
+    let i = 0;
+    for await (const e of reader.extents({ maxChunkBytes: MiB })) {
+      expect(e.release).toBeTypeOf('function');
+      if (released.has(e.data!.buffer)) reused++;
+      const block = blocks[Math.floor(e.offset / CHUNK_SIZE_BYTES)];
+      const at = e.offset % CHUNK_SIZE_BYTES;
+      expect(e.data!.equals(block.subarray(at, at + e.length))).toBe(true);
+      // A block's views stay held until its last view: the buffer is not reused meanwhile.
+      if (++i % 4 === 0) released.add(e.data!.buffer);
+      e.release!();
+      e.release!(); // a second call counts once
+    }
+    expect(reused).toBeGreaterThan(0);
+
+    // Never releasing: every chunk gets a buffer of its own, none is overwritten.
+    const kept: Buffer[] = [];
+    for await (const e of reader.extents()) kept.push(e.data!);
+    expect(new Set(kept.map((b) => b.buffer)).size).toBe(blocks.length);
+    kept.forEach((b, k) => expect(b.equals(blocks[k])).toBe(true));
+  });
+
   it('stores nothing for data that is all zero bytes', async () => {
     const source = sparseSource(3 * CHUNK_SIZE_BYTES + 1, [
       { offset: 0, data: Buffer.alloc(3 * CHUNK_SIZE_BYTES + 1) },

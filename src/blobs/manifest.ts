@@ -233,6 +233,34 @@ export class ManifestWriter {
   }
 }
 
+/**
+ * One chunk buffer shared by the extents cut from it: `onFree` runs once the cutter called
+ * `done()` and every holder of a `share()` released it (each release counts once).
+ */
+class ChunkLease {
+  private holders = 1;
+
+  constructor(private readonly onFree: () => void) {}
+
+  share(): () => void {
+    this.holders++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.drop();
+    };
+  }
+
+  done(): void {
+    this.drop();
+  }
+
+  private drop(): void {
+    if (--this.holders === 0) this.onFree();
+  }
+}
+
 export class ManifestCorruptError extends Error {
   readonly code = 'MANIFEST_CORRUPT';
 }
@@ -304,11 +332,25 @@ export class ManifestReader implements ExtentSource {
   ): AsyncIterable<Extent> {
     const max = options.maxChunkBytes ?? CHUNK_SIZE_BYTES;
     const blocks = this.manifest.blocks;
+    const readAhead = this.options.readAhead ?? 4;
+    // Chunk buffers come back through `Extent.release` once the consumer has written them, and
+    // the next chunks are read into them: a fresh 4 MiB buffer per chunk cost an export more in
+    // garbage collection and page faults than the reads themselves. A consumer that never
+    // releases is still correct; it just gets new buffers.
+    const free: Buffer[] = [];
+    const keep = readAhead + 2;
     const chunks = readChunks(
       this.chunks,
       blocks.map((b) => b.address),
-      { readAhead: this.options.readAhead ?? 4, signal: options.signal },
+      { readAhead, signal: options.signal, buffer: () => free.pop() },
     )[Symbol.asyncIterator]();
+    const lease = (data: Buffer): ChunkLease | undefined =>
+      // Only whole buffers of a block's size go back (a short last chunk's does not).
+      data.byteOffset === 0 && data.buffer.byteLength === this.blockSize
+        ? new ChunkLease(() => {
+            if (free.length < keep) free.push(Buffer.from(data.buffer, 0, this.blockSize));
+          })
+        : undefined;
 
     let pos = 0;
     for (const b of blocks) {
@@ -328,10 +370,22 @@ export class ManifestReader implements ExtentSource {
       }
 
       // Data extents never cross a multiple of `max` (the ExtentSource contract).
-      for (let at = 0; at < length;) {
-        const stop = Math.min(length, (Math.floor((start + at) / max) + 1) * max - start);
-        yield { offset: start + at, length: stop - at, zero: false, data: data.subarray(at, stop) };
-        at = stop;
+      const held = lease(data);
+      try {
+        for (let at = 0; at < length;) {
+          const stop = Math.min(length, (Math.floor((start + at) / max) + 1) * max - start);
+          const view = data.subarray(at, stop);
+          yield {
+            offset: start + at,
+            length: stop - at,
+            zero: false,
+            data: view,
+            release: held?.share(),
+          };
+          at = stop;
+        }
+      } finally {
+        held?.done();
       }
       pos = start + length;
     }

@@ -71,7 +71,7 @@ export class FsChunkStore implements ChunkStore {
     return { address, written: true };
   }
 
-  async get(address: string): Promise<Buffer> {
+  async get(address: string, options: { into?: Buffer } = {}): Promise<Buffer> {
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.pathOf(address), 'r');
@@ -83,7 +83,9 @@ export class FsChunkStore implements ChunkStore {
       // One read of the whole chunk: `readFile` reads in 512 KiB pieces, each a thread-pool
       // round trip, which made chunk reads the largest cost of an export (bench/README.md).
       const { size } = await handle.stat();
-      const data = Buffer.allocUnsafeSlow(size);
+      const into = options.into;
+      const data =
+        into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafeSlow(size);
       let got = 0;
       while (got < size) {
         const { bytesRead } = await handle.read(data, got, size - got, got);
