@@ -134,6 +134,44 @@ describe('manifests', () => {
     kept.forEach((b, k) => expect(b.equals(blocks[k])).toBe(true));
   });
 
+  it('hands every data extent back to its reader once its block is stored or copied', async () => {
+    const virtualSize = 4 * CHUNK_SIZE_BYTES;
+    const inner = sparseSource(virtualSize, [
+      { offset: 0, data: crypto.randomBytes(CHUNK_SIZE_BYTES) }, // kept whole
+      { offset: CHUNK_SIZE_BYTES + 10, data: crypto.randomBytes(1000) }, // copied
+      { offset: 2 * CHUNK_SIZE_BYTES, data: Buffer.alloc(CHUNK_SIZE_BYTES) }, // all zero
+    ]);
+    const released = new Map<number, number>();
+    const source: ExtentSource = {
+      ...inner,
+      async *extents(options) {
+        for await (const e of inner.extents(options)) {
+          if (e.zero) yield e;
+          else
+            yield {
+              ...e,
+              release: () => released.set(e.offset, (released.get(e.offset) ?? 0) + 1),
+            };
+        }
+      },
+    };
+    const { stats } = await new ManifestWriter({ chunks }).write(source);
+    expect(stats.dataBlocks).toBe(2);
+    expect(Object.fromEntries(released)).toEqual({
+      0: 1,
+      [CHUNK_SIZE_BYTES + 10]: 1,
+      [2 * CHUNK_SIZE_BYTES]: 1,
+    });
+  });
+
+  it('stores chunks again after its folders were removed behind its back', async () => {
+    const [a, b] = [crypto.randomBytes(1000), crypto.randomBytes(1000)];
+    await chunks.put(a);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const { address } = await chunks.put(b);
+    expect((await chunks.get(address)).equals(b)).toBe(true);
+  });
+
   it('stores nothing for data that is all zero bytes', async () => {
     const source = sparseSource(3 * CHUNK_SIZE_BYTES + 1, [
       { offset: 0, data: Buffer.alloc(3 * CHUNK_SIZE_BYTES + 1) },

@@ -9,7 +9,13 @@
  * BEFORE the chunk is written or reused, so the garbage collector already counts it as referenced.
  */
 import type { Extent, ExtentSource, MapRun } from '../formats/types.js';
-import { CHUNK_SIZE_BYTES, chunkAddress, readChunks, type ChunkStore } from './chunk-store.js';
+import {
+  CHUNK_SIZE_BYTES,
+  chunkAddress,
+  chunkAddressAsync,
+  readChunks,
+  type ChunkStore,
+} from './chunk-store.js';
 
 /** A data block: block `index` covers bytes [index × blockSize, (index + 1) × blockSize). */
 export interface ManifestBlock {
@@ -78,15 +84,15 @@ interface PendingBlock {
   index: number;
   start: number;
   length: number;
-  pieces: Array<{ at: number; data: Buffer }>;
+  pieces: Array<{ at: number; data: Buffer; release?: () => void }>;
 }
 
 /**
  * Cuts a disk's content into 4 MiB blocks, skips all-zero blocks and stores the others as
  * content-addressed chunks (identical blocks once), with bounded parallelism.
  *
- * Extent buffers are kept (not copied) when one extent covers a whole block, as the formats
- * library hands out buffers it does not reuse.
+ * Extent buffers are kept (not copied) when one extent covers a whole block, and handed back to
+ * the reader (`Extent.release`) once the block is stored; copied ones at once.
  *
  * @example
  *   const writer = new ManifestWriter({ chunks, onBlock: (b) => repo.addBlock(id, b) });
@@ -149,7 +155,7 @@ export class ManifestWriter {
           const segEnd = Math.min(end, blockEnd);
           if (!ext.zero) {
             const data = ext.data!.subarray(pos - ext.offset, segEnd - ext.offset);
-            current.pieces.push({ at: pos - current.start, data });
+            current.pieces.push({ at: pos - current.start, data, release: ext.release });
           }
           pos = segEnd;
           if (segEnd === blockEnd) {
@@ -183,24 +189,33 @@ export class ManifestWriter {
     }
 
     let data: Buffer;
+    let release: () => void;
     const first = block.pieces[0];
     if (block.pieces.length === 1 && first.at === 0 && first.data.length === block.length) {
       data = first.data;
+      release = () => first.release?.();
     } else {
       data = Buffer.alloc(block.length);
-      for (const piece of block.pieces) piece.data.copy(data, piece.at);
+      for (const piece of block.pieces) {
+        piece.data.copy(data, piece.at);
+        piece.release?.();
+      }
+      release = () => undefined;
     }
     if (isAllZero(data)) {
+      release();
       this.stats.zeroBlocks++;
       return;
     }
 
     // Bounded parallelism: wait for a slot, then store this block while reading the next.
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
-    if (this.failure) return;
-    const task = this.store(block.index, data).catch((err) => {
-      this.failure ??= err;
-    });
+    if (this.failure) return release();
+    const task = this.store(block.index, data)
+      .catch((err) => {
+        this.failure ??= err;
+      })
+      .finally(release);
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }
@@ -215,7 +230,7 @@ export class ManifestWriter {
       return;
     }
 
-    const address = chunkAddress(data);
+    const address = await chunkAddressAsync(data);
     await onBlock?.({ index, address });
     const { written } = await chunks.put(data, { address });
     this.record(index, address, data.length, written);

@@ -39,6 +39,16 @@ export class FsChunkStore implements ChunkStore {
     this.tmp = path.join(root, TMP_DIR);
   }
 
+  /** Folders known to exist: a mkdir per chunk was a measurable part of an import. */
+  private readonly madeDirs = new Set<string>();
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.madeDirs.has(dir)) return;
+    await fs.mkdir(dir, { recursive: true });
+    // Bounded: 65 536 fan-out folders at most, plus the temporary folder.
+    this.madeDirs.add(dir);
+  }
+
   pathOf(address: string): string {
     checkAddress(address);
     return path.join(this.root, address.slice(0, 2), address.slice(2, 4), address);
@@ -51,17 +61,32 @@ export class FsChunkStore implements ChunkStore {
     // Identical content is stored once; touching it restarts its grace period (see gc.ts).
     if (await touch(final)) return { address, written: false };
 
-    await fs.mkdir(this.tmp, { recursive: true });
+    try {
+      return await this.putNew(address, final, data);
+    } catch (err) {
+      // A folder we remembered was removed behind our back: forget them all and try once more.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.madeDirs.clear();
+      return this.putNew(address, final, data);
+    }
+  }
+
+  private async putNew(address: string, final: string, data: Buffer): Promise<PutChunkResult> {
+    await this.ensureDir(this.tmp);
     const temp = path.join(this.tmp, `${address}.${crypto.randomBytes(6).toString('hex')}`);
     try {
       const handle = await fs.open(temp, 'wx');
       try {
-        await handle.writeFile(data);
+        // Positioned writes of the whole chunk: `writeFile` writes in 512 KiB pieces.
+        for (let done = 0; done < data.length;) {
+          const { bytesWritten } = await handle.write(data, done, data.length - done, done);
+          done += bytesWritten;
+        }
         if (this.durable) await handle.datasync();
       } finally {
         await handle.close();
       }
-      await fs.mkdir(path.dirname(final), { recursive: true });
+      await this.ensureDir(path.dirname(final));
       // Two writers of the same chunk both rename; the second replaces identical bytes atomically.
       await fs.rename(temp, final);
     } catch (err) {
