@@ -56,6 +56,11 @@ describe('data ranges of sparse files', () => {
     await file.close();
   });
 
+  it('returns undefined (scan everything) when perl cannot be started', async () => {
+    const ranges = await findDataRanges(path, 64 * MiB, { perl: join(dir, 'no-such-perl') });
+    expect(ranges).toBeUndefined();
+  });
+
   it('returns undefined (scan everything) for a missing file', async () => {
     expect(await findDataRanges(join(dir, 'missing'), 10)).toBeUndefined();
   });

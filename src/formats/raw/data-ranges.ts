@@ -7,6 +7,12 @@ import { spawn } from 'node:child_process';
  * unusual (no perl, an error, too many segments, a timeout) returns undefined and the reader
  * falls back to scanning every byte, which is always correct; holes are zeros by definition.
  *
+ * Why keep it (measured 2026-12 on the 4 GiB virtual / 1 GiB data bench image, 2 vCPU, loaded
+ * machine, same session, alternating): raw→qcow2 0.8–2.5 s with the helper vs 2.9–7.9 s without
+ * (CPU 0.9–1.9 s vs 2.5–6.7 s), raw→vhd 0.9–1.0 s vs 1.8–2.1 s. Without it the reader must read
+ * and compare the 3 GiB of holes; the walk itself costs one perl start (~10 ms) and a few
+ * syscalls per data segment. It is never required: every failure mode above only loses speed.
+ *
  * TODO(formats-lseek): replace the Perl helper if Node ever exposes SEEK_DATA (or we accept a
  * native addon); it is an optimisation only.
  */
@@ -31,12 +37,13 @@ while ($pos < $size) {
 export function findDataRanges(
   path: string,
   size: number,
+  options: { perl?: string } = {},
 ): Promise<Array<[number, number]> | undefined> {
   return new Promise((resolve) => {
     let out = '';
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn('perl', ['-e', SCRIPT, path, String(MAX_RANGES)], {
+      child = spawn(options.perl ?? 'perl', ['-e', SCRIPT, path, String(MAX_RANGES)], {
         stdio: ['ignore', 'pipe', 'ignore'],
       });
     } catch {

@@ -42,6 +42,7 @@ const INCOMPRESSIBLE_ENTROPY_BITS = 7.8;
 const ADLER_MOD = 65521;
 const STORED_BLOCK_BYTES = 65535;
 const histogram = new Uint32Array(256);
+const OVERFLOW = 'compressed batch exceeds its buffer';
 
 /** Order-0 entropy of a sample at the start and one in the middle of the grain. */
 function incompressible(grain: Buffer): boolean {
@@ -59,17 +60,22 @@ function incompressible(grain: Buffer): boolean {
   return true;
 }
 
+/** Bytes of the zlib stream `writeStoredZlib` makes of `length` bytes. */
+function storedZlibBytes(length: number): number {
+  return 2 + Math.max(1, Math.ceil(length / STORED_BLOCK_BYTES)) * 5 + length + 4;
+}
+
 /**
- * A zlib stream of stored (uncompressed) deflate blocks, built by hand: what `deflateSync` at
- * level 0 produces, without creating a zlib engine per grain (each costs ~256 KiB of native
- * memory until garbage collection, which is what held RSS up).
+ * Writes a zlib stream of stored (uncompressed) deflate blocks for `data` into `out` at `at`,
+ * built by hand: what `deflateSync` at level 0 produces, written straight into the shared output
+ * so an incompressible grain costs neither a zlib engine nor a fresh buffer (per-grain garbage
+ * is what held the workers' memory up until their next GC).
  */
-function storedZlib(data: Buffer): Buffer {
+function writeStoredZlib(data: Buffer, out: Buffer, at: number): number {
+  const start = at;
   const blocks = Math.max(1, Math.ceil(data.length / STORED_BLOCK_BYTES));
-  const out = Buffer.allocUnsafe(2 + blocks * 5 + data.length + 4);
-  out[0] = 0x78; // deflate, 32 KiB window
-  out[1] = 0x01; // fastest; (0x7801 % 31 === 0) as the header check requires
-  let at = 2;
+  out[at++] = 0x78; // deflate, 32 KiB window
+  out[at++] = 0x01; // fastest; (0x7801 % 31 === 0) as the header check requires
   for (let b = 0; b < blocks; b++) {
     const chunk = data.subarray(b * STORED_BLOCK_BYTES, (b + 1) * STORED_BLOCK_BYTES);
     out[at] = b === blocks - 1 ? 1 : 0; // BFINAL on the last block, BTYPE 00 (stored)
@@ -79,7 +85,7 @@ function storedZlib(data: Buffer): Buffer {
     at += 5 + chunk.length;
   }
   out.writeUInt32BE(adler32(data), at);
-  return out;
+  return at + 4 - start;
 }
 
 function adler32(data: Buffer): number {
@@ -112,17 +118,24 @@ export function compressBatch(job: DeflateJob): DeflateResult {
 
   for (let i = 0; i < count; i++) {
     const grain = input.subarray(i * job.grainBytes, (i + 1) * job.grainBytes);
-    const data = incompressible(grain)
-      ? storedZlib(grain)
-      : deflateSync(grain, { level: job.level });
-    const padded = Math.ceil((MARKER_BYTES + data.length) / SECTOR_BYTES) * SECTOR_BYTES;
-    if (total + padded > output.length) throw new Error('compressed batch exceeds its buffer');
+    const at = total + MARKER_BYTES;
+    let dataBytes: number;
+    if (incompressible(grain)) {
+      if (at + storedZlibBytes(grain.length) > output.length) throw new Error(OVERFLOW);
+      dataBytes = writeStoredZlib(grain, output, at);
+    } else {
+      const data = deflateSync(grain, { level: job.level });
+      if (at + data.length > output.length) throw new Error(OVERFLOW);
+      output.set(data, at);
+      dataBytes = data.length;
+    }
+    const padded = Math.ceil((MARKER_BYTES + dataBytes) / SECTOR_BYTES) * SECTOR_BYTES;
+    if (total + padded > output.length) throw new Error(OVERFLOW);
 
     offsets[i] = total / SECTOR_BYTES;
     output.writeBigUInt64LE(BigInt(job.lbas[i]), total);
-    output.writeUInt32LE(data.length, total + 8);
-    output.set(data, total + MARKER_BYTES);
-    output.fill(0, total + MARKER_BYTES + data.length, total + padded);
+    output.writeUInt32LE(dataBytes, total + 8);
+    output.fill(0, at + dataBytes, total + padded);
     total += padded;
   }
   return { id: job.id, length: total, offsets };
