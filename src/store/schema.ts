@@ -12,6 +12,7 @@ import type { BlobPinsTable, ManifestBlocksTable, ManifestsTable } from './table
 import type { BucketsTable } from './tables/buckets.js';
 import type { ClientTokensTable } from './tables/client-tokens.js';
 import type {
+  ImageCountsTable,
   ImageDiskDeviceMappingsTable,
   ImageSharesTable,
   ImagesTable,
@@ -29,6 +30,7 @@ export interface Database {
   images: ImagesTable;
   image_disk_device_mappings: ImageDiskDeviceMappingsTable;
   image_shares: ImageSharesTable;
+  image_counts: ImageCountsTable;
   tags: TagsTable;
   client_tokens: ClientTokensTable;
   manifests: ManifestsTable;

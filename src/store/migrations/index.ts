@@ -9,6 +9,7 @@ import * as m0003 from './0003-images.js';
 import * as m0004 from './0004-client-tokens.js';
 import * as m0005 from './0005-blobs.js';
 import * as m0006 from './0006-buckets-roles.js';
+import * as m0007 from './0007-image-counts.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': m0001,
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-client-tokens': m0004,
   '0005-blobs': m0005,
   '0006-buckets-roles': m0006,
+  '0007-image-counts': m0007,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -74,3 +74,17 @@ export interface ImageSharesTable {
   account_id: string;
   shared_at: number;
 }
+
+/**
+ * How many images each (region, owner, category, status, expired) group holds, kept by triggers
+ * on `images` (migration 0007), so DescribeImages' TotalCount of an unfiltered listing is a few
+ * row reads instead of a walk over every matching image.
+ */
+export interface ImageCountsTable {
+  region_id: string;
+  owner_id: string;
+  category: string;
+  status: string;
+  is_expired: number;
+  n: number;
+}
