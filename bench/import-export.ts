@@ -169,10 +169,16 @@ function ours(mode: string, dataDir: string, arg: string): Measure & { imageId: 
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-function qemu(args: string[]): Measure {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', 'qemu-img', ...args], {
-    encoding: 'utf8',
-  });
+/**
+ * `qemu-img ARGS` under /usr/bin/time. qemu-img convert writes its output without flushing it
+ * (its output cache mode skips the final flush), whereas ours fdatasyncs what it wrote before
+ * reporting success; with `flush`, `sync -d FILE` follows, so both sides pay for durability.
+ */
+function qemu(args: string[], flush?: string): Measure {
+  const command = flush
+    ? ['sh', '-c', 'qemu-img "$@" && sync -d "$0"', flush, ...args]
+    : ['qemu-img', ...args];
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`qemu-img ${args.join(' ')}: ${r.stderr}`);
   const [secs, kib, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
   return { ms: secs * 1000, cpuMs: (user + sys) * 1000, sysMs: sys * 1000, rssMiB: kib / 1024 };
@@ -205,20 +211,24 @@ async function main(): Promise<void> {
   ].filter(([v]) => sizes.includes(v / GIB))) {
     const src = buildSource(dir, virtual, dataRuns);
     const label = `${virtual / GIB} GiB / ${(dataRuns * 4) / 1024} GiB data`;
-    const samples: Record<string, { ours: Measure[]; qemu: Measure[] }> = {};
-    const add = (name: string, o: Measure, q: Measure) => {
-      samples[name] ??= { ours: [], qemu: [] };
+    const samples: Record<string, { ours: Measure[]; qemu: Measure[]; flushed: Measure[] }> = {};
+    const add = (name: string, o: Measure, q: Measure, qf: Measure) => {
+      samples[name] ??= { ours: [], qemu: [], flushed: [] };
       samples[name].ours.push(o);
       samples[name].qemu.push(q);
+      samples[name].flushed.push(qf);
     };
 
     for (let i = 0; i < runs; i++) {
       const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
       const imported = ours('import', dataDir, src);
       if (cases.has('import')) {
-        const q = qemu(['convert', '-f', 'qcow2', '-O', 'raw', src, path.join(dir, 'q.raw')]);
-        add('import qcow2 (vs convert -O raw)', imported, q);
-        fs.rmSync(path.join(dir, 'q.raw'), { force: true });
+        const out = path.join(dir, 'q.raw');
+        const q = qemu(['convert', '-f', 'qcow2', '-O', 'raw', src, out]);
+        fs.rmSync(out, { force: true });
+        const qf = qemu(['convert', '-f', 'qcow2', '-O', 'raw', src, out], out);
+        fs.rmSync(out, { force: true });
+        add('import qcow2 (vs convert -O raw)', imported, q, qf);
       }
 
       for (const [format, qfmt, opts] of [
@@ -226,38 +236,32 @@ async function main(): Promise<void> {
         ['vhd', 'vpc', ['-o', 'subformat=dynamic']],
       ] as const) {
         if (!cases.has(format)) continue;
-        const q = qemu([
-          'convert',
-          '-f',
-          'qcow2',
-          '-O',
-          qfmt,
-          ...opts,
-          src,
-          path.join(dir, 'q.out'),
-        ]);
+        const out = path.join(dir, 'q.out');
+        const convert = ['convert', '-f', 'qcow2', '-O', qfmt, ...opts, src, out];
+        const q = qemu(convert);
+        fs.rmSync(out, { force: true });
         const o = ours('export', dataDir, `${imported.imageId}:${format}`);
-        add(`export to ${format} (vs convert -O ${qfmt})`, o, q);
-        fs.rmSync(path.join(dir, 'q.out'), { force: true });
+        const qf = qemu(convert, out);
+        fs.rmSync(out, { force: true });
+        add(`export to ${format} (vs convert -O ${qfmt})`, o, q, qf);
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
 
     for (const [name, s] of Object.entries(samples)) {
-      const o = median(s.ours.map((m) => m.ms));
-      const q = median(s.qemu.map((m) => m.ms));
-      const oCpu = median(s.ours.map((m) => m.cpuMs));
-      const qCpu = median(s.qemu.map((m) => m.cpuMs));
-      const oSys = median(s.ours.map((m) => m.sysMs));
-      const qSys = median(s.qemu.map((m) => m.sysMs));
-      const cpu = (all: number, sys: number) =>
-        `${(all / 1000).toFixed(2)} s (sys ${(sys / 1000).toFixed(2)})`;
+      const med = (ms: Measure[], key: 'ms' | 'cpuMs' | 'sysMs') => median(ms.map((m) => m[key]));
+      const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      const [o, q, qf] = [s.ours, s.qemu, s.flushed].map((m) => med(m, 'ms'));
+      const [oCpu, qCpu, qfCpu] = [s.ours, s.qemu, s.flushed].map((m) => med(m, 'cpuMs'));
+      const oSys = med(s.ours, 'sysMs');
       const oRss = Math.max(...s.ours.map((m) => m.rssMiB));
       const qRss = Math.max(...s.qemu.map((m) => m.rssMiB));
       rows.push(
-        `| ${label} | ${name} | ${(o / 1000).toFixed(2)} s | ${(q / 1000).toFixed(2)} s | ` +
-          `${(o / q).toFixed(2)} | ${cpu(oCpu, oSys)} | ${cpu(qCpu, qSys)} | ` +
-          `${(oCpu / qCpu).toFixed(2)} | ${oRss.toFixed(0)} MiB | ${qRss.toFixed(0)} MiB |`,
+        `| ${label} | ${name} | ${secs(o)} | ${secs(q)} / ${secs(qf)} | ` +
+          `${(o / q).toFixed(2)} / ${(o / qf).toFixed(2)} | ` +
+          `${secs(oCpu)} (sys ${secs(oSys)}) | ${secs(qCpu)} / ${secs(qfCpu)} | ` +
+          `${(oCpu / qCpu).toFixed(2)} / ${(oCpu / qfCpu).toFixed(2)} | ` +
+          `${oRss.toFixed(0)} MiB | ${qRss.toFixed(0)} MiB |`,
       );
     }
   }
@@ -269,8 +273,9 @@ async function main(): Promise<void> {
         .replace(/^qemu-img version /, ''),
   );
   console.log(
-    '| image | case | ours wall | qemu-img wall | wall ratio | ours CPU | qemu-img CPU | ' +
-      'CPU ratio | ours peak RSS | qemu-img peak RSS |',
+    '| image | case | ours wall | qemu-img wall (plain / +fdatasync) | wall ratio | ours CPU ' +
+      '(user+sys) | qemu-img CPU (plain / +fdatasync) | CPU ratio | ours peak RSS | ' +
+      'qemu-img peak RSS |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
