@@ -10,6 +10,7 @@ import { registerConfigureCommand } from './configure.js';
 import { registerExplainCommands } from './explain.js';
 import { registerGcCommand } from './gc.js';
 import { registerImageCommands } from './image.js';
+import { registerImportCommand } from './import.js';
 import { CliError, EXIT, type CliIo } from './io.js';
 import { registerOssCommands } from './oss.js';
 import { registerRoleCommands } from './roles.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo): Command {
   registerRoleCommands(program, io);
   registerGcCommand(program, io);
   registerImageCommands(program, io);
+  registerImportCommand(program, io);
   program.addHelpText(
     'after',
     '\nAny API action: ecsimg <Action> --Param value … (e.g. ecsimg DescribeRegions).\n' +

@@ -160,7 +160,13 @@ async function failed(res: http.IncomingMessage): Promise<never> {
   );
 }
 
-async function uploadFile(io: CliIo, client: ApiClient, file: string, to: OssPath) {
+/** Uploads `file` to `to` (a key ending in `/` gets the file's name); returns where it went. */
+export async function uploadFile(
+  io: CliIo,
+  client: ApiClient,
+  file: string,
+  to: OssPath,
+): Promise<OssPath> {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -187,6 +193,7 @@ async function uploadFile(io: CliIo, client: ApiClient, file: string, to: OssPat
   bar.finish();
   res.resume();
   io.stdout.write(`uploaded ${file} to oss://${target.bucket}/${target.key} (${size} bytes)\n`);
+  return target;
 }
 
 async function downloadFile(io: CliIo, client: ApiClient, from: OssPath, file: string) {
@@ -293,7 +300,7 @@ export function registerOssCommands(program: Command, io: CliIo): void {
     run(flags, async (client) => {
       const from = parseOssPath(source);
       const to = parseOssPath(destination);
-      if (!from && to) return uploadFile(io, client, source, to);
+      if (!from && to) return void (await uploadFile(io, client, source, to));
       if (from && !to) return downloadFile(io, client, requireOssPath(source, true), destination);
       throw new CliError(
         'one side of cp is a local file and the other oss://BUCKET/KEY',
