@@ -154,7 +154,17 @@ function run(cmd: string, args: string[]): string {
 
 let profileDir: string | undefined;
 
+/**
+ * Writes back every dirty page before a measurement (untimed): otherwise whoever runs next pays
+ * for the previous run's writeback (kernel dirty throttling), which swung qemu-img's own import
+ * baseline between 0.8 and 6 s in one session.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 function ours(mode: string, dataDir: string, arg: string): Measure & { imageId: string } {
+  settle();
   const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const out = run(process.execPath, [
     ...prof,
@@ -178,6 +188,7 @@ function qemu(args: string[], flush?: string): Measure {
   const command = flush
     ? ['sh', '-c', 'qemu-img "$@" && sync -d "$0"', flush, ...args]
     : ['qemu-img', ...args];
+  settle();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`qemu-img ${args.join(' ')}: ${r.stderr}`);
   const [secs, kib, user, sys] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
