@@ -3,6 +3,7 @@
  * query for the page, one for the count, and the page's mappings and shares loaded in batches.
  */
 import { sql, type ExpressionBuilder, type Kysely, type SqlBool, type Expression } from 'kysely';
+import { runCompiled } from '../compiled.js';
 import type { Database } from '../schema.js';
 import type {
   ImageDiskDeviceMappingsTable,
@@ -72,6 +73,15 @@ export interface ImageSearch {
 }
 
 type ImagesEb = ExpressionBuilder<Database, 'images'>;
+
+/** Scope parts `image_counts` can count: whole categories, or the viewer's own images. */
+const COUNTED_PARTS: Record<keyof ImageScope, boolean> = {
+  system: true,
+  self: true,
+  marketplace: true,
+  shared: false,
+  community: false,
+};
 
 /** `%`, `_` and the escape character itself are literal in a fuzzy name search. */
 function likeContains(text: string): string {
@@ -200,14 +210,19 @@ export class ImagesRepository {
   async mappingsOf(regionId: string, ids: string[]): Promise<Map<string, ImageMappingRow[]>> {
     const out = new Map<string, ImageMappingRow[]>();
     if (!ids.length) return out;
-    const rows = await this.db
-      .selectFrom('image_disk_device_mappings')
-      .selectAll()
-      .where('region_id', '=', regionId)
-      .where('image_id', 'in', ids)
-      .orderBy('image_id')
-      .orderBy('position')
-      .execute();
+    const rows = await runCompiled(
+      this.db,
+      `images.mappingsOf:${ids.length}`,
+      [regionId, ...ids],
+      ([region, ...list]) =>
+        this.db
+          .selectFrom('image_disk_device_mappings')
+          .selectAll()
+          .where('region_id', '=', region)
+          .where('image_id', 'in', list)
+          .orderBy('image_id')
+          .orderBy('position'),
+    );
     for (const row of rows) {
       const list = out.get(row.image_id) ?? [];
       list.push(row);
@@ -290,7 +305,10 @@ export class ImagesRepository {
     );
     const wanted = query.offset + query.limit;
 
-    const [heads, counts] = await Promise.all([
+    // Parts the counters can answer are summed in one read; the others count their rows.
+    const countable = this.countersCover(query) ? parts.filter((p) => COUNTED_PARTS[p]) : [];
+    const counted = parts.filter((p) => !countable.includes(p));
+    const [heads, fromCounters, counts] = await Promise.all([
       Promise.all(
         parts.map((part) =>
           this.partQuery(query, part)
@@ -301,13 +319,12 @@ export class ImagesRepository {
             .execute(),
         ),
       ),
+      countable.length ? this.countFromCounters(query, countable) : 0,
       Promise.all(
-        parts.map(
-          (part) =>
-            this.countFromCounters(query, part) ??
-            this.partQuery(query, part)
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow(),
+        counted.map((part) =>
+          this.partQuery(query, part)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow(),
         ),
       ),
     ]);
@@ -317,26 +334,27 @@ export class ImagesRepository {
       .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(query.offset, wanted)
       .map((h) => h.id);
-    const total = counts.reduce((sum, c) => sum + Number(c.n), 0);
+    const total = counts.reduce((sum, c) => sum + Number(c.n), fromCounters);
     if (!pageIds.length) return { rows: [], total };
 
-    const rows = await this.db
-      .selectFrom('images')
-      .selectAll()
-      .where('region_id', '=', query.regionId)
-      .where('id', 'in', pageIds)
-      .execute();
+    const rows = await runCompiled(
+      this.db,
+      `images.byIds:${pageIds.length}`,
+      [query.regionId, ...pageIds],
+      ([region, ...ids]) =>
+        this.db
+          .selectFrom('images')
+          .selectAll()
+          .where('region_id', '=', region)
+          .where('id', 'in', ids),
+    );
     const order = new Map(pageIds.map((id, i) => [id, i]));
     rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     return { rows, total };
   }
 
-  /**
-   * The part's count from `image_counts` (kept by triggers) when the query narrows it by nothing
-   * the counters do not key on — the default listing and paging through it; undefined otherwise.
-   */
-  private countFromCounters(query: ImageSearch, part: keyof ImageScope) {
-    if (part !== 'system' && part !== 'self' && part !== 'marketplace') return undefined;
+  /** Does the query narrow images by nothing but what `image_counts` keys on? */
+  private countersCover(query: ImageSearch): boolean {
     const narrowed =
       query.ownerId !== undefined ||
       query.nameContains ||
@@ -356,17 +374,46 @@ export class ImagesRepository {
       query.tags?.length ||
       query.idsIn !== undefined ||
       query.idsNotIn?.length;
-    if (narrowed) return undefined;
+    return !narrowed;
+  }
 
-    let q = this.db
-      .selectFrom('image_counts')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('n'), eb.lit(0)).as('n'))
-      .where('region_id', '=', query.regionId)
-      .where('category', '=', part === 'self' ? 'custom' : part);
-    if (part === 'self') q = q.where('owner_id', '=', query.viewerId);
-    if (query.statuses?.length) q = q.where('status', 'in', query.statuses);
-    if (!query.includeExpired) q = q.where('is_expired', '=', 0);
-    return q.executeTakeFirstOrThrow();
+  /**
+   * How many images the parts hold, from `image_counts` (kept by triggers). The parts are
+   * disjoint (system and Marketplace by category, own images by owner), so one sum covers them.
+   */
+  private async countFromCounters(query: ImageSearch, parts: Array<keyof ImageScope>) {
+    const statuses = query.statuses ?? [];
+    const categories = parts.filter((p) => p !== 'self');
+    const self = parts.includes('self');
+    const key =
+      `images.counters:${categories.join(',')}:${self}:${statuses.length}:` +
+      `${query.includeExpired}`;
+    // Constants are values too (runCompiled freezes no parameter into the cached SQL).
+    const values = [query.regionId, query.viewerId, 'custom', 0, ...categories, ...statuses];
+    const [row] = await runCompiled(this.db, key, values, (markers) => {
+      const [region, viewer, custom, notExpired, ...rest] = markers;
+      const wantedCategories = rest.slice(0, categories.length);
+      const wantedStatuses = rest.slice(categories.length);
+      let q = this.db
+        .selectFrom('image_counts')
+        .select((eb) => eb.fn.sum<number>('n').as('n'))
+        .where('region_id', '=', region)
+        .where((eb) => {
+          const any: Expression<SqlBool>[] = [];
+          if (wantedCategories.length) {
+            any.push(eb('category', 'in', wantedCategories as ImageRow['category'][]));
+          }
+          if (self) {
+            const own = eb('category', '=', custom as 'custom');
+            any.push(eb.and([own, eb('owner_id', '=', viewer)]));
+          }
+          return eb.or(any);
+        });
+      if (wantedStatuses.length) q = q.where('status', 'in', wantedStatuses);
+      if (!query.includeExpired) q = q.where('is_expired', '=', notExpired as unknown as number);
+      return q;
+    });
+    return Number(row?.n ?? 0);
   }
 
   /** The query's filters restricted to one part of the scope. */
@@ -519,13 +566,18 @@ export class ImagesRepository {
   /** Which of `ids` are shared with at least one account. */
   async sharedAmong(regionId: string, ids: string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
-    const rows = await this.db
-      .selectFrom('image_shares')
-      .select('image_id')
-      .distinct()
-      .where('region_id', '=', regionId)
-      .where('image_id', 'in', ids)
-      .execute();
+    const rows = await runCompiled(
+      this.db,
+      `images.sharedAmong:${ids.length}`,
+      [regionId, ...ids],
+      ([region, ...list]) =>
+        this.db
+          .selectFrom('image_shares')
+          .select('image_id')
+          .distinct()
+          .where('region_id', '=', region)
+          .where('image_id', 'in', list),
+    );
     return new Set(rows.map((r) => r.image_id));
   }
 }

@@ -3,6 +3,7 @@
  * shared image do not see the owner's tags, as on the cloud.
  */
 import { sql, type Kysely, type SqlBool, type Expression } from 'kysely';
+import { runCompiled } from '../compiled.js';
 import type { Database } from '../schema.js';
 import type { TagsTable } from '../tables/tags.js';
 
@@ -44,16 +45,21 @@ export class TagsRepository {
   async tagsOf(owner: TagOwner, resourceIds: string[]): Promise<Map<string, TagRow[]>> {
     const out = new Map<string, TagRow[]>();
     if (!resourceIds.length) return out;
-    const rows = await this.db
-      .selectFrom('tags')
-      .selectAll()
-      .where('account_id', '=', owner.accountId)
-      .where('region_id', '=', owner.regionId)
-      .where('resource_type', '=', owner.resourceType)
-      .where('resource_id', 'in', resourceIds)
-      .orderBy('resource_id')
-      .orderBy('tag_key')
-      .execute();
+    const rows = await runCompiled(
+      this.db,
+      `tags.tagsOf:${resourceIds.length}`,
+      [owner.accountId, owner.regionId, owner.resourceType, ...resourceIds],
+      ([account, region, type, ...ids]) =>
+        this.db
+          .selectFrom('tags')
+          .selectAll()
+          .where('account_id', '=', account)
+          .where('region_id', '=', region)
+          .where('resource_type', '=', type as TagOwner['resourceType'])
+          .where('resource_id', 'in', ids)
+          .orderBy('resource_id')
+          .orderBy('tag_key'),
+    );
     for (const row of rows) {
       const list = out.get(row.resource_id) ?? [];
       list.push(row);
