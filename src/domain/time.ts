@@ -2,7 +2,10 @@
 
 /** `2019-11-15T06:07:05Z` */
 export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = new Date(ms).toISOString();
+  // `yyyy-MM-ddTHH:mm:ss.sssZ` for years 0–9999: cutting is cheaper than a regex, and
+  // DescribeImages formats a time per image.
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `2020-11-24T12:50Z` */

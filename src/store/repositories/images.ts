@@ -305,10 +305,11 @@ export class ImagesRepository {
     );
     const wanted = query.offset + query.limit;
 
-    // Parts the counters can answer are summed in one read; the others count their rows.
+    // Parts the counters can answer are summed in one read. Another part whose head came back
+    // short of `wanted` rows holds exactly those rows (an account with no shares: none); only a
+    // part that filled its head counts its rows.
     const countable = this.countersCover(query) ? parts.filter((p) => COUNTED_PARTS[p]) : [];
-    const counted = parts.filter((p) => !countable.includes(p));
-    const [heads, fromCounters, counts] = await Promise.all([
+    const [heads, fromCounters] = await Promise.all([
       Promise.all(
         parts.map((part) =>
           this.partQuery(query, part)
@@ -320,21 +321,24 @@ export class ImagesRepository {
         ),
       ),
       countable.length ? this.countFromCounters(query, countable) : 0,
-      Promise.all(
-        counted.map((part) =>
-          this.partQuery(query, part)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow(),
-        ),
-      ),
     ]);
+    const counts = await Promise.all(
+      parts.map(async (part, i) => {
+        if (countable.includes(part)) return 0;
+        if (heads[i].length < wanted) return heads[i].length;
+        const row = await this.partQuery(query, part)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      }),
+    );
 
     const pageIds = heads
       .flat()
       .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(query.offset, wanted)
       .map((h) => h.id);
-    const total = counts.reduce((sum, c) => sum + Number(c.n), fromCounters);
+    const total = counts.reduce((sum, n) => sum + n, fromCounters);
     if (!pageIds.length) return { rows: [], total };
 
     const rows = await runCompiled(
