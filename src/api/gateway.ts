@@ -84,11 +84,17 @@ export class Gateway {
       }
 
       const decoded = decodeParams(action.spec, params.all);
+      // The request's child logger is made on first use: most handlers never log, and a pino
+      // child per request was measurable CPU on the DescribeImages path.
+      const parentLog = this.log;
+      let log: Logger | undefined;
       const ctx: RequestContext = {
         requestId,
         principal,
         lang: pickLang(req),
-        log: this.log.child({ requestId, action: actionName }),
+        get log() {
+          return (log ??= parentLog.child({ requestId, action: actionName }));
+        },
         services: this.services,
       };
       this.authorize(action, ctx, decoded);
