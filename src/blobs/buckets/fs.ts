@@ -228,7 +228,8 @@ class FsObjectWriteStream extends Writable implements ObjectWriteStream {
   readonly done: Promise<ObjectInfo>;
   private resolve!: (info: ObjectInfo) => void;
   private reject!: (err: Error) => void;
-  private handle?: fsp.FileHandle;
+  /** The temporary file, opened on the first write; a promise so destroy can wait for it. */
+  private opening?: Promise<fsp.FileHandle>;
   private committed = false;
 
   constructor(
@@ -246,12 +247,11 @@ class FsObjectWriteStream extends Writable implements ObjectWriteStream {
     this.done.catch(() => undefined);
   }
 
-  private async open(): Promise<fsp.FileHandle> {
-    if (!this.handle) {
-      await fsp.mkdir(path.dirname(this.temp), { recursive: true });
-      this.handle = await fsp.open(this.temp, 'wx');
-    }
-    return this.handle;
+  private open(): Promise<fsp.FileHandle> {
+    this.opening ??= fsp
+      .mkdir(path.dirname(this.temp), { recursive: true })
+      .then(() => fsp.open(this.temp, 'wx'));
+    return this.opening;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -271,7 +271,7 @@ class FsObjectWriteStream extends Writable implements ObjectWriteStream {
       const handle = await this.open();
       await handle.sync();
       await handle.close();
-      this.handle = undefined;
+      this.opening = undefined;
       // The bucket may have been deleted while we uploaded: then the object has nowhere to go.
       await fsp.access(this.bucketDir);
       await fsp.mkdir(path.dirname(this.final), { recursive: true });
@@ -284,7 +284,9 @@ class FsObjectWriteStream extends Writable implements ObjectWriteStream {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     (async () => {
       if (this.committed) return;
-      await this.handle?.close().catch(() => undefined);
+      // A destroy can arrive while the first write is still opening the file: wait and close it.
+      const handle = await this.opening?.catch(() => undefined);
+      await handle?.close().catch(() => undefined);
       await fsp.rm(this.temp, { force: true });
       this.reject(err ?? new Error('upload aborted'));
     })().then(
