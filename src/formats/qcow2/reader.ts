@@ -20,7 +20,17 @@ const L2_CACHE_TABLES = 32;
  * Window buffers kept for reuse: the prefetched windows, the one being consumed and the writes
  * still in flight behind it all hold one.
  */
-const POOLED_WINDOWS = 6;
+const POOLED_WINDOWS = 8;
+/** Windows read ahead of the consumer. */
+const PREFETCH_WINDOWS = 4;
+/**
+ * Guest bytes per window (one pooled buffer, one read when the clusters are host-contiguous).
+ * Why 1 MiB and not the 4 MiB chunk: a buffer that fits the CPU's L2 cache stays there between
+ * the read that fills it and the write that drains it. Measured 2026-12 on this 2-vCPU EPYC
+ * (1 MiB L2 per core), a plain Node read/write loop over 1 GiB: system time 0.49 s with 1 MiB
+ * buffers, 1.41 s with 2 MiB, 1.16 s with 4 MiB, 0.56 s with 512 KiB.
+ */
+const WINDOW_BYTES = 1024 * 1024;
 
 type Piece =
   | { start: number; end: number; kind: 'zero' }
@@ -109,20 +119,22 @@ export class Qcow2Reader implements DiskReader {
     signal?: AbortSignal,
   ): AsyncIterable<Extent> {
     const merger = new ExtentMerger();
-    // Windows never cross a multiple of maxChunk, so one buffer of that size holds any window.
-    const pool = new BufferPool(Math.min(maxChunk, end - start), POOLED_WINDOWS);
-    const producers = this.windowProducers(start, end, maxChunk, pool);
-    for await (const extents of prefetch(producers, 2, signal)) {
+    // Windows never cross a multiple of `window` (which divides maxChunk or equals it), so data
+    // extents never cross a multiple of maxChunk and one buffer of that size holds any window.
+    const window = maxChunk % WINDOW_BYTES === 0 ? WINDOW_BYTES : maxChunk;
+    const pool = new BufferPool(Math.min(window, end - start), POOLED_WINDOWS);
+    const producers = this.windowProducers(start, end, window, pool);
+    for await (const extents of prefetch(producers, PREFETCH_WINDOWS, signal)) {
       for (const e of extents) yield* merger.push(e);
     }
     yield* merger.flush();
   }
 
-  /** One producer per chunk-aligned window of [start, end); prefetch runs a few ahead. */
+  /** One producer per windowBytes-aligned window of [start, end); prefetch runs a few ahead. */
   private *windowProducers(
     start: number,
     end: number,
-    maxChunk: number,
+    windowBytes: number,
     pool: BufferPool,
   ): Generator<() => Promise<Extent[]>> {
     const slotBytes = this.l2Entries * this.clusterSize;
@@ -136,7 +148,7 @@ export class Qcow2Reader implements DiskReader {
         w = stop;
         continue;
       }
-      const we = Math.min(end, (Math.floor(w / maxChunk) + 1) * maxChunk);
+      const we = Math.min(end, (Math.floor(w / windowBytes) + 1) * windowBytes);
       const ws = w;
       yield () => this.window(ws, we, pool);
       w = we;
@@ -149,14 +161,30 @@ export class Qcow2Reader implements DiskReader {
    */
   private async window(ws: number, we: number, pool: BufferPool): Promise<Extent[]> {
     const C = this.clusterSize;
+    // Pieces come out merged: zero clusters into one zero piece, host-contiguous data clusters
+    // into one host piece, so a window of a freshly converted image is a single piece. The L2
+    // table is fetched once per table, not awaited per cluster (that was ~1 KiB of garbage and
+    // a microtask per cluster).
     const pieces: Piece[] = [];
+    let tableIndex = -1;
+    let table: Buffer | undefined;
     for (let c = Math.floor(ws / C); c * C < we; c++) {
       const s = Math.max(ws, c * C);
       const e = Math.min(we, (c + 1) * C);
-      const entry = await this.lookup(c);
-      if (entry.kind === 'data')
-        pieces.push({ start: s, end: e, kind: 'host', host: entry.hostOffset + (s - c * C) });
-      else if (entry.kind === 'compressed') {
+      const ti = Math.floor(c / this.l2Entries);
+      if (ti !== tableIndex) {
+        tableIndex = ti;
+        table = await this.l2Table(ti);
+      }
+      const entry: L2Entry = table
+        ? this.entry(table, c % this.l2Entries, c)
+        : { kind: 'unallocated' };
+      const last = pieces.length > 0 ? pieces[pieces.length - 1] : undefined;
+      if (entry.kind === 'data') {
+        const host = entry.hostOffset + (s - c * C);
+        if (last?.kind === 'host' && last.host + (last.end - last.start) === host) last.end = e;
+        else pieces.push({ start: s, end: e, kind: 'host', host });
+      } else if (entry.kind === 'compressed') {
         pieces.push({
           start: s,
           end: e,
@@ -165,7 +193,8 @@ export class Qcow2Reader implements DiskReader {
           host: entry.hostOffset,
           bytes: entry.compressedBytes,
         });
-      } else pieces.push({ start: s, end: e, kind: 'zero' });
+      } else if (last?.kind === 'zero') last.end = e;
+      else pieces.push({ start: s, end: e, kind: 'zero' });
     }
 
     // Group consecutive non-zero pieces into data extents.
@@ -257,12 +286,6 @@ export class Qcow2Reader implements DiskReader {
       out = full;
     }
     return out;
-  }
-
-  private async lookup(cluster: number): Promise<L2Entry> {
-    const i = Math.floor(cluster / this.l2Entries);
-    const table = await this.l2Table(i);
-    return table ? this.entry(table, cluster % this.l2Entries, cluster) : { kind: 'unallocated' };
   }
 
   /** Decodes and re-checks one entry (defence in depth: the inspector already did). */
