@@ -11,11 +11,23 @@ const COARSE_BYTES = 64 * 1024;
 
 /** True when buf[start, end) is all zero bytes. */
 export function isZeroRange(buf: Buffer, start = 0, end = buf.length): boolean {
+  if (end > start && (buf[start] !== 0 || buf[end - 1] !== 0)) return false;
   for (let pos = start; pos < end; pos += ZERO_BYTES) {
     const stop = Math.min(end, pos + ZERO_BYTES);
     if (ZERO_BUFFER.compare(buf, pos, stop, 0, stop - pos) !== 0) return false;
   }
   return true;
+}
+
+/**
+ * True when buf[start, end) is all zeros. Data granules almost always have a non-zero first or
+ * last byte, and reading two bytes in JavaScript is ~100× cheaper than a call into
+ * Buffer#compare (argument checks, a C++ transition): a 1 GiB copy makes ~260 000 granule tests,
+ * which cost ~0.06 s of main-thread CPU as compare calls.
+ */
+function isZeroGranule(buf: Buffer, start: number, end: number): boolean {
+  if (buf[start] !== 0 || buf[end - 1] !== 0) return false;
+  return ZERO_BUFFER.compare(buf, start, end, 0, end - start) === 0;
 }
 
 /** A zeros buffer of `length` bytes: a view of the shared one when small enough. */
@@ -57,7 +69,7 @@ export function zeroRuns(
     } else {
       for (let g = pos; g < stop; g += granularity) {
         const gEnd = Math.min(stop, g + granularity);
-        push(g, ZERO_BUFFER.compare(buf, g, gEnd, 0, gEnd - g) === 0);
+        push(g, isZeroGranule(buf, g, gEnd));
       }
     }
   }
