@@ -44,6 +44,14 @@ function decodeScalar(spec: ScalarParam, name: string, raw: string): string | nu
   }
 }
 
+// Declarations are data with a fixed set of patterns: compile each once, not per request.
+const patterns = new Map<string, RegExp>();
+function compiledPattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) patterns.set(source, (re = new RegExp(source, 'u')));
+  return re;
+}
+
 function checkString(spec: Extract<ScalarParam, { type: 'string' }>, name: string, raw: string) {
   const length = [...raw].length;
   if (spec.minLength !== undefined && length < spec.minLength) {
@@ -53,7 +61,7 @@ function checkString(spec: Extract<ScalarParam, { type: 'string' }>, name: strin
     throw invalid(spec, name, `at most ${spec.maxLength} characters`);
   }
   if (spec.ascii && !/^[\x20-\x7e]*$/.test(raw)) throw invalid(spec, name, 'ASCII characters only');
-  if (spec.pattern && !new RegExp(spec.pattern, 'u').test(raw)) {
+  if (spec.pattern && !compiledPattern(spec.pattern).test(raw)) {
     throw invalid(spec, name, 'the value does not have the required form');
   }
   const lower = raw.toLowerCase();
