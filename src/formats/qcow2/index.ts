@@ -2,8 +2,9 @@ import { FormatError } from '../errors.js';
 import type { FormatModule } from '../types.js';
 import { QCOW2_MAGIC, type Qcow2Layout } from './constants.js';
 import { inspectQcow2 } from './inspect.js';
-import { Qcow2Reader } from './reader.js';
-import { writeQcow2File, writeQcow2Stream } from './writer.js';
+
+// Readers and writers load on first use: a conversion needs one reader and one writer, and
+// importing every format's up front (zlib, worker_threads, crypto too) costs each start ~10 ms.
 
 /** qcow2 v2/v3: inspect, read (incl. compressed and zero clusters), write v3. */
 export const qcow2Module: FormatModule = {
@@ -14,8 +15,11 @@ export const qcow2Module: FormatModule = {
     if (!inspected.safe || !inspected.layout) {
       throw new FormatError('UNSAFE_IMAGE', 'qcow2 reader needs an image the inspector accepted');
     }
+    const { Qcow2Reader } = await import('./reader.js');
     return Qcow2Reader.open(source, inspected.layout as Qcow2Layout);
   },
-  write: writeQcow2Stream,
-  writeFile: writeQcow2File,
+  write: async (input, out, options) =>
+    (await import('./writer.js')).writeQcow2Stream(input, out, options),
+  writeFile: async (input, path, options) =>
+    (await import('./writer.js')).writeQcow2File(input, path, options),
 };

@@ -3,13 +3,9 @@ import { RawReader } from '../raw/raw-reader.js';
 import type { FormatModule, WriteOptions } from '../types.js';
 import { COOKIE, FOOTER_BYTES, type VhdLayout } from './constants.js';
 import { inspectVhd } from './inspect.js';
-import { VhdDynamicReader } from './reader.js';
-import {
-  writeVhdDynamicFile,
-  writeVhdDynamicStream,
-  writeVhdFixedFile,
-  writeVhdFixedStream,
-} from './writer.js';
+
+// Readers and writers load on first use: a conversion needs one reader and one writer, and
+// importing every format's up front (zlib, worker_threads, crypto too) costs each start ~10 ms.
 
 function subformat(options: WriteOptions): 'fixed' | 'dynamic' {
   const s = options.subformat ?? 'dynamic';
@@ -36,14 +32,21 @@ export const vhdModule: FormatModule = {
       throw new FormatError('UNSAFE_IMAGE', 'vhd reader needs an image the inspector accepted');
     }
     if (layout.type === 'fixed') return new RawReader(source, 'vhd', layout.virtualSize);
+    const { VhdDynamicReader } = await import('./reader.js');
     return VhdDynamicReader.open(source, layout);
   },
-  write: (input, out, options) =>
-    subformat(options) === 'fixed'
-      ? writeVhdFixedStream(input, out, options)
-      : writeVhdDynamicStream(input, out, options),
-  writeFile: (input, path, options) =>
-    subformat(options) === 'fixed'
-      ? writeVhdFixedFile(input, path, options)
-      : writeVhdDynamicFile(input, path, options),
+  async write(input, out, options) {
+    const kind = subformat(options);
+    const w = await import('./writer.js');
+    return kind === 'fixed'
+      ? w.writeVhdFixedStream(input, out, options)
+      : w.writeVhdDynamicStream(input, out, options);
+  },
+  async writeFile(input, path, options) {
+    const kind = subformat(options);
+    const w = await import('./writer.js');
+    return kind === 'fixed'
+      ? w.writeVhdFixedFile(input, path, options)
+      : w.writeVhdDynamicFile(input, path, options);
+  },
 };
