@@ -14,7 +14,7 @@
  * Queries: the default listing (no ImageOwnerAlias: system + self + shared, Status Available,
  * page of 10 out of 10,013) and a filtered one (self, OSType, a name fragment, page of 50).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import inspector from 'node:inspector/promises';
@@ -31,6 +31,13 @@ import { loadConfig } from '../src/config/index.js';
 import { newResourceId } from '../src/domain/ids.js';
 import { silentLogger } from '../src/log/index.js';
 import { buildServices } from '../src/start/services.js';
+import {
+  parseLoadOptions,
+  runScenario as scenario,
+  type LoadOptions,
+  type LoadResult as Result,
+  type RequestSpec,
+} from './load.js';
 
 const IMAGES = 10_000;
 const REGION = 'cn-hangzhou';
@@ -169,128 +176,15 @@ async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
 
 // ---------------------------------------------------------------- client side
 
-interface Options {
-  requests: number;
-  concurrency: number;
-  warmup: number;
-  rounds: number;
-}
+const parseOptions = (argv: string[]) =>
+  parseLoadOptions(
+    argv,
+    { requests: 4_000, concurrency: 8, warmup: 500, rounds: 2 },
+    { requests: 50_000, concurrency: 64, rounds: 10 },
+    'bench/describe-images.ts',
+  );
 
-function parseOptions(argv: string[]): Options {
-  const options: Options = { requests: 4_000, concurrency: 8, warmup: 500, rounds: 2 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as keyof Options;
-    const value = Number(argv[i + 1]);
-    if (!(key in options) || !Number.isInteger(value) || value < 1) {
-      throw new Error(
-        'usage: bench/describe-images.ts [--requests N] [--concurrency C] [--warmup W] ' +
-          '[--rounds R]',
-      );
-    }
-    options[key] = value;
-  }
-  // Bounded: a benchmark, not a load test of the machine.
-  options.requests = Math.min(options.requests, 50_000);
-  options.concurrency = Math.min(options.concurrency, 64);
-  options.rounds = Math.min(options.rounds, 10);
-  return options;
-}
-
-interface RequestSpec {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-}
-
-function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        agent,
-        method: spec.method,
-        path: spec.path,
-        headers: spec.headers,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-interface Result {
-  name: string;
-  p50Ms: number;
-  p99Ms: number;
-  requestsPerSecond: number;
-  /** CPU time (user + system) the server process spent per request, in µs. */
-  serverCpuUs: number;
-}
-
-/** The server process's CPU time so far, in microseconds. */
-function serverCpu(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (m: unknown) => {
-      const usage = (m as { cpu?: NodeJS.CpuUsage }).cpu;
-      if (!usage) return;
-      child.off('message', onMessage);
-      resolve(usage.user + usage.system);
-    };
-    child.on('message', onMessage);
-    child.send('cpu');
-  });
-}
-
-async function scenario(
-  name: string,
-  port: number,
-  make: () => RequestSpec,
-  options: Options,
-  child: ChildProcess,
-): Promise<Result> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
-  // Requests (and their signatures) are prepared before the clock starts.
-  const runBatch = async (count: number, latencies?: Float64Array) => {
-    const prepared = Array.from({ length: count }, make);
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        const index = next++;
-        const start = process.hrtime.bigint();
-        const status = await send(agent, port, prepared[index]);
-        if (latencies) latencies[index] = Number(process.hrtime.bigint() - start) / 1e6;
-        if (status !== 200) throw new Error(`${name}: HTTP ${status}`);
-      }
-    };
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
-    return Number(process.hrtime.bigint() - started) / 1e9;
-  };
-
-  await runBatch(options.warmup);
-  const latencies = new Float64Array(options.requests);
-  const cpuBefore = await serverCpu(child);
-  const elapsedS = await runBatch(options.requests, latencies);
-  const cpuAfter = await serverCpu(child);
-  agent.destroy();
-  latencies.sort();
-  const at = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return {
-    name,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    requestsPerSecond: options.requests / elapsedS,
-    serverCpuUs: (cpuAfter - cpuBefore) / options.requests,
-  };
-}
-
-async function runBackend(backend: 'sqlite' | 'postgres', options: Options): Promise<string[]> {
+async function runBackend(backend: 'sqlite' | 'postgres', options: LoadOptions): Promise<string[]> {
   // ECSIMG_BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of each server process into DIR.
   const profileDir = process.env.ECSIMG_BENCH_CPU_PROFILE;
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -412,7 +306,10 @@ async function main(): Promise<void> {
  * time per request without sockets, HTTP parsing or Fastify — quick to repeat while working on
  * the hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
  */
-async function gatewayAlone(backend: 'sqlite' | 'postgres', options: Options): Promise<string[]> {
+async function gatewayAlone(
+  backend: 'sqlite' | 'postgres',
+  options: LoadOptions,
+): Promise<string[]> {
   const fixture = await setUp(backend);
   const gateway = new Gateway(fixture.services);
   const request = (params: Record<string, string>) => (): RawRequest => ({

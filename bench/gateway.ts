@@ -28,6 +28,12 @@ import { startServer } from '../src/start/serve.js';
 import { buildServices } from '../src/start/services.js';
 import { Gateway } from '../src/api/gateway.js';
 import type { RawRequest } from '../src/api/protocol/params.js';
+import {
+  parseLoadOptions,
+  runScenario as scenario,
+  type LoadResult as Result,
+  type RequestSpec,
+} from './load.js';
 
 interface Ready {
   ecsimgPort: number;
@@ -74,133 +80,13 @@ async function serveForBenchmark(): Promise<void> {
 
 // ---------------------------------------------------------------- client side (this process)
 
-interface Options {
-  requests: number;
-  concurrency: number;
-  warmup: number;
-  /** Scenarios run interleaved this many times; the median round is reported. */
-  rounds: number;
-}
-
-function parseOptions(argv: string[]): Options {
-  const options: Options = { requests: 20_000, concurrency: 16, warmup: 2_000, rounds: 3 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as keyof Options;
-    const value = Number(argv[i + 1]);
-    if (!(key in options) || !Number.isInteger(value) || value < 1) {
-      throw new Error(
-        'usage: bench/gateway.ts [--requests N] [--concurrency C] [--warmup W] [--rounds R]',
-      );
-    }
-    options[key] = value;
-  }
-  // Bounded: a benchmark must not become a load test of the machine.
-  options.requests = Math.min(options.requests, 200_000);
-  options.concurrency = Math.min(options.concurrency, 256);
-  options.rounds = Math.min(options.rounds, 9);
-  return options;
-}
-
-interface RequestSpec {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-}
-
-function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        agent,
-        method: spec.method,
-        path: spec.path,
-        headers: spec.headers,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-interface Result {
-  name: string;
-  p50Ms: number;
-  p99Ms: number;
-  meanMs: number;
-  requestsPerSecond: number;
-  /** CPU time (user + system) the server process spent per request. */
-  serverCpuUs: number;
-}
-
-/** The server process's CPU time so far, in microseconds. */
-function serverCpu(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (m: unknown) => {
-      const usage = (m as { cpu?: NodeJS.CpuUsage }).cpu;
-      if (!usage) return;
-      child.off('message', onMessage);
-      resolve(usage.user + usage.system);
-    };
-    child.on('message', onMessage);
-    child.send('cpu');
-  });
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function scenario(
-  name: string,
-  port: number,
-  make: () => RequestSpec,
-  options: Options,
-  child: ChildProcess,
-): Promise<Result> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
-
-  // Requests are prepared before the clock starts (ACS3 signatures stay valid for 15 minutes),
-  // so the client spends the same CPU per request in every scenario and only the server differs.
-  const runBatch = async (count: number, latencies?: Float64Array) => {
-    const prepared = Array.from({ length: count }, make);
-    let next = 0;
-    const worker = async () => {
-      while (next < count) {
-        const index = next++;
-        const start = process.hrtime.bigint();
-        const status = await send(agent, port, prepared[index]);
-        if (latencies) latencies[index] = Number(process.hrtime.bigint() - start) / 1e6;
-        if (status !== 200) throw new Error(`${name}: HTTP ${status}`);
-      }
-    };
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: options.concurrency }, worker));
-    return Number(process.hrtime.bigint() - started) / 1e9;
-  };
-
-  await runBatch(options.warmup);
-  const latencies = new Float64Array(options.requests);
-  const cpuBefore = await serverCpu(child);
-  const elapsedS = await runBatch(options.requests, latencies);
-  const cpuAfter = await serverCpu(child);
-  agent.destroy();
-
-  latencies.sort();
-  return {
-    name,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-    requestsPerSecond: options.requests / elapsedS,
-    serverCpuUs: (cpuAfter - cpuBefore) / options.requests,
-  };
-}
+const parseOptions = (argv: string[]) =>
+  parseLoadOptions(
+    argv,
+    { requests: 20_000, concurrency: 16, warmup: 2_000, rounds: 3 },
+    { requests: 200_000, concurrency: 256, rounds: 9 },
+    'bench/gateway.ts',
+  );
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
