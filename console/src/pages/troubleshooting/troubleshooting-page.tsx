@@ -13,6 +13,11 @@ import { hrefFor, navigate, useRoute } from '../../router.js';
 /** Codes the console itself produces (no server involved), explained from our own strings. */
 const CONSOLE_CODES = ['NetworkError', 'ConsoleError', 'NotSignedIn'];
 
+/** A catalogue message without its request's values: `{imageId}` placeholders read as "…". */
+function genericMessage(text: string): string {
+  return text.replace(/\{\w+\}/g, '…');
+}
+
 function EntryCard({ entry, requestId }: { entry: CatalogueEntry; requestId?: string }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.language === 'zh' ? 'zh' : 'en';
@@ -31,7 +36,9 @@ function EntryCard({ entry, requestId }: { entry: CatalogueEntry; requestId?: st
       }
     >
       <Descriptions column={1} bordered size="small" styles={{ label: { width: 140 } }}>
-        <Descriptions.Item label={t('trouble.message')}>{entry.message[lang]}</Descriptions.Item>
+        <Descriptions.Item label={t('trouble.message')}>
+          {genericMessage(entry.message[lang])}
+        </Descriptions.Item>
         <Descriptions.Item label={t('trouble.cause')}>{entry.cause[lang]}</Descriptions.Item>
         <Descriptions.Item label={t('trouble.fix')}>
           <Typography.Text strong>{entry.fix[lang]}</Typography.Text>
@@ -178,7 +185,7 @@ export default function TroubleshootingPage() {
               {
                 title: t('trouble.message'),
                 render: (_: unknown, e: CatalogueEntry) =>
-                  i18n.language === 'zh' ? e.message.zh : e.message.en,
+                  genericMessage(i18n.language === 'zh' ? e.message.zh : e.message.en),
               },
             ]}
           />
