@@ -25,7 +25,8 @@ export const en = {
   signIn: {
     title: 'Sign in to ecsimg',
     intro:
-      'Use an API key, or an AccessKey pair (requests are then signed in this browser with ACS3-HMAC-SHA256).',
+      'Use an API key, or an AccessKey pair (requests are then signed in this browser with ' +
+      'ACS3-HMAC-SHA256).',
     kind: { apiKey: 'API key', accessKey: 'AccessKey pair' },
     apiKey: 'API key',
     accessKeyId: 'AccessKey ID',
@@ -33,10 +34,12 @@ export const en = {
     required: 'Required',
     remember: 'Remember on this browser',
     rememberHint:
-      'Unticked, the key is kept for this tab only (sessionStorage) and forgotten when it closes. Ticked, it stays in this browser (localStorage) until you sign out.',
+      'Unticked, the key is kept for this tab only (sessionStorage) and forgotten when it ' +
+      'closes. Ticked, it stays in this browser (localStorage) until you sign out.',
     submit: 'Sign in',
     where:
-      'The administrator’s keys are in <data-dir>/credentials.json on the server. `ecsimg accounts create NAME` makes keys for another account.',
+      'The administrator’s keys are in <data-dir>/credentials.json on the server. `ecsimg ' +
+      'accounts create NAME` makes keys for another account.',
   },
   common: {
     refresh: 'Refresh',
@@ -175,7 +178,9 @@ export const en = {
     modify: { title: 'Modify image {{id}}', done: 'Image {{id}} updated.' },
     deprecate: {
       title: 'Deprecate image {{id}}?',
-      body: 'A deprecated image can still start instances, but cannot be shared or copied. You can restore it later.',
+      body:
+        'A deprecated image can still start instances, but cannot be shared or copied. You ' +
+        'can restore it later.',
       done: 'Image {{id}} deprecated.',
     },
     restore: {
@@ -233,7 +238,9 @@ export const en = {
   },
   roles: {
     missing: 'The service role {{role}} is not authorized for this account.',
-    why: 'The image service reads and writes your buckets through this role, as on the cloud. Without it the request fails with NoSetRoletoECSServiceAcount.',
+    why:
+      'The image service reads and writes your buckets through this role, as on the cloud. ' +
+      'Without it the request fails with NoSetRoletoECSServiceAcount.',
     authorize: 'Authorize',
   },
   tasks: {
@@ -296,7 +303,8 @@ export const en = {
   },
   trouble: {
     intro:
-      'Look up an error code, or paste a whole error: the JSON body, an SDK exception or a CLI message.',
+      'Look up an error code, or paste a whole error: the JSON body, an SDK exception or a ' +
+      'CLI message.',
     inputLabel: 'Error code or error message',
     placeholder:
       'e.g. InvalidImageName.Malformed, or {"Code": "…", "Message": "…", "RequestId": "…"}',
@@ -313,7 +321,8 @@ export const en = {
       NetworkError: {
         message: 'The console could not reach the server.',
         cause:
-          'The ecsimg server is stopped, restarting, or the network between this browser and it is down.',
+          'The ecsimg server is stopped, restarting, or the network between this browser ' +
+          'and it is down.',
         fix: 'Check that `ecsimg serve` is running and reachable at this address, then retry.',
       },
       ConsoleError: {

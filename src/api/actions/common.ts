@@ -17,7 +17,8 @@ export const IMAGE_NAME = {
   forbidSubstrings: ['http://', 'https://'],
   invalidCode: 'InvalidImageName.Malformed',
   description:
-    '2-128 characters: a letter or Chinese character first, then letters, digits, ".", ":", "_", "-"; not "aliyun…"/"acs:…"; no http(s)://.',
+    '2-128 characters: a letter or Chinese character first, then letters, digits, ".", ":", ' +
+    '"_", "-"; not "aliyun…"/"acs:…"; no http(s)://.',
 } as const satisfies StringParam;
 
 export const IMAGE_FAMILY = {

@@ -7,11 +7,15 @@ export const GATEWAY_ERRORS = {
     en: 'The required parameter "{name}" is missing from the request.',
     zh: '请求缺少必填参数“{name}”。',
     cause: {
-      en: 'The action needs this parameter and the request did not carry it (an empty value counts as absent for required parameters).',
+      en:
+        'The action needs this parameter and the request did not carry it (an empty value ' +
+        'counts as absent for required parameters).',
       zh: '该操作需要此参数，但请求中没有提供（必填参数的空值视为未提供）。',
     },
     fix: {
-      en: 'Add the parameter to the request. `ecsimg <Action> --help` lists every parameter of an action.',
+      en:
+        'Add the parameter to the request. `ecsimg <Action> --help` lists every parameter of ' +
+        'an action.',
       zh: '在请求中加上该参数。`ecsimg <Action> --help` 会列出该操作的全部参数。',
     },
   },
@@ -20,11 +24,15 @@ export const GATEWAY_ERRORS = {
     en: 'The value of parameter "{name}" is not valid: {reason}.',
     zh: '参数“{name}”的取值无效：{reason}。',
     cause: {
-      en: 'The value has the wrong type, is outside the allowed range, or is not one of the allowed values.',
+      en:
+        'The value has the wrong type, is outside the allowed range, or is not one of the ' +
+        'allowed values.',
       zh: '取值类型不对、超出允许范围，或不在允许的取值列表中。',
     },
     fix: {
-      en: 'Check the parameter against the action reference and send a value of the right type and range.',
+      en:
+        'Check the parameter against the action reference and send a value of the right type ' +
+        'and range.',
       zh: '对照操作的参数说明，提供类型和范围都正确的取值。',
     },
   },
@@ -46,11 +54,15 @@ export const GATEWAY_ERRORS = {
     en: 'The action "{action}" does not exist or is not supported by this server.',
     zh: '操作“{action}”不存在，或本服务不支持。',
     cause: {
-      en: 'The Action parameter (or x-acs-action header) names an action ecsimg does not implement, or it is misspelled.',
+      en:
+        'The Action parameter (or x-acs-action header) names an action ecsimg does not ' +
+        'implement, or it is misspelled.',
       zh: 'Action 参数（或 x-acs-action 请求头）指定的操作 ecsimg 未实现，或拼写有误。',
     },
     fix: {
-      en: 'Check the spelling (actions are PascalCase, e.g. DescribeImages). `ecsimg actions` lists what this server supports.',
+      en:
+        'Check the spelling (actions are PascalCase, e.g. DescribeImages). `ecsimg actions` ' +
+        'lists what this server supports.',
       zh: '检查拼写（操作名为大驼峰形式，如 DescribeImages）。`ecsimg actions` 可列出本服务支持的操作。',
     },
   },
@@ -59,7 +71,9 @@ export const GATEWAY_ERRORS = {
     en: 'API version "{version}" is not supported; use 2014-05-26.',
     zh: '不支持 API 版本“{version}”，请使用 2014-05-26。',
     cause: {
-      en: 'The Version parameter or x-acs-version header carries a version other than the ECS image API version ecsimg speaks.',
+      en:
+        'The Version parameter or x-acs-version header carries a version other than the ECS ' +
+        'image API version ecsimg speaks.',
       zh: 'Version 参数或 x-acs-version 请求头的版本不是 ecsimg 所实现的 ECS 镜像 API 版本。',
     },
     fix: {
@@ -72,8 +86,13 @@ export const GATEWAY_ERRORS = {
     en: 'The request is not signed, or its signature fields are incomplete.',
     zh: '请求未签名，或签名字段不完整。',
     cause: {
-      en: 'No Authorization header and no Signature parameter were found, or a required signing field (AccessKeyId, Timestamp, SignatureNonce, SignatureMethod) is missing or malformed.',
-      zh: '既没有 Authorization 请求头也没有 Signature 参数，或缺少/格式错误的签名字段（AccessKeyId、Timestamp、SignatureNonce、SignatureMethod）。',
+      en:
+        'No Authorization header and no Signature parameter were found, or a required signing ' +
+        'field (AccessKeyId, Timestamp, SignatureNonce, SignatureMethod) is missing or ' +
+        'malformed.',
+      zh:
+        '既没有 Authorization 请求头也没有 Signature ' +
+        '参数，或缺少/格式错误的签名字段（AccessKeyId、Timestamp、SignatureNonce、SignatureMethod）。',
     },
     fix: {
       en: 'Call through an official SDK, or send `Authorization: Bearer <apiKey>`.',
@@ -85,11 +104,15 @@ export const GATEWAY_ERRORS = {
     en: 'The request signature does not match the one computed by the server.',
     zh: '请求签名与服务端计算的签名不一致。',
     cause: {
-      en: 'The AccessKey secret is wrong, a parameter or header changed after signing (a proxy rewriting Host, for example), or the client encodes parameters differently.',
+      en:
+        'The AccessKey secret is wrong, a parameter or header changed after signing (a proxy ' +
+        'rewriting Host, for example), or the client encodes parameters differently.',
       zh: 'AccessKey Secret 不正确、签名后参数或请求头被改动（例如代理改写了 Host），或客户端编码方式不同。',
     },
     fix: {
-      en: 'Check the AccessKey secret; make sure nothing between the client and ecsimg rewrites the request.',
+      en:
+        'Check the AccessKey secret; make sure nothing between the client and ecsimg rewrites ' +
+        'the request.',
       zh: '检查 AccessKey Secret；确保客户端与 ecsimg 之间没有组件改写请求。',
     },
   },
@@ -98,11 +121,15 @@ export const GATEWAY_ERRORS = {
     en: 'The AccessKey ID is not known to this server.',
     zh: '本服务中不存在该 AccessKey ID。',
     cause: {
-      en: 'The AccessKey ID was never created here, was deleted, or belongs to another ecsimg installation.',
+      en:
+        'The AccessKey ID was never created here, was deleted, or belongs to another ecsimg ' +
+        'installation.',
       zh: '该 AccessKey ID 从未在此创建、已被删除，或属于另一套 ecsimg。',
     },
     fix: {
-      en: 'Use the credentials in <data-dir>/credentials.json or create an account with `ecsimg accounts create`.',
+      en:
+        'Use the credentials in <data-dir>/credentials.json or create an account with `ecsimg ' +
+        'accounts create`.',
       zh: '使用 <data-dir>/credentials.json 中的凭据，或通过 `ecsimg accounts create` 创建账号。',
     },
   },
@@ -137,7 +164,9 @@ export const GATEWAY_ERRORS = {
     en: 'This signature nonce has already been used.',
     zh: '该签名随机数已被使用过。',
     cause: {
-      en: 'A signed request was replayed: every request must carry a new SignatureNonce (x-acs-signature-nonce).',
+      en:
+        'A signed request was replayed: every request must carry a new SignatureNonce ' +
+        '(x-acs-signature-nonce).',
       zh: '已签名的请求被重放：每个请求都必须携带新的 SignatureNonce（x-acs-signature-nonce）。',
     },
     fix: {
@@ -150,11 +179,15 @@ export const GATEWAY_ERRORS = {
     en: 'Too many requests from this AccessKey; slow down and retry.',
     zh: '该 AccessKey 的请求过于频繁，请降低频率后重试。',
     cause: {
-      en: 'The per-AccessKey rate limit configured on this server (ECSIMG_RATE_LIMIT_RPS) was exceeded.',
+      en:
+        'The per-AccessKey rate limit configured on this server (ECSIMG_RATE_LIMIT_RPS) was ' +
+        'exceeded.',
       zh: '超出了本服务配置的单 AccessKey 频率限制（ECSIMG_RATE_LIMIT_RPS）。',
     },
     fix: {
-      en: 'Retry after the delay in the x-acs-retry-after header, or ask the operator to raise the limit.',
+      en:
+        'Retry after the delay in the x-acs-retry-after header, or ask the operator to raise ' +
+        'the limit.',
       zh: '按 x-acs-retry-after 响应头给出的时间后重试，或请管理员提高限额。',
     },
   },
@@ -176,11 +209,15 @@ export const GATEWAY_ERRORS = {
     en: 'The RAM user is not authorised to call {action} on {resource}.',
     zh: 'RAM 用户无权对 {resource} 调用 {action}。',
     cause: {
-      en: 'No policy attached to the RAM user allows the action on the resource, or a Deny statement matches.',
+      en:
+        'No policy attached to the RAM user allows the action on the resource, or a Deny ' +
+        'statement matches.',
       zh: 'RAM 用户的策略没有允许对该资源执行此操作，或有 Deny 语句命中。',
     },
     fix: {
-      en: 'Ask the account owner to attach a policy with Effect Allow for "ecs:{action}" (and no matching Deny).',
+      en:
+        'Ask the account owner to attach a policy with Effect Allow for "ecs:{action}" (and ' +
+        'no matching Deny).',
       zh: '请账号所有者为该用户添加 Effect 为 Allow、Action 为 “ecs:{action}” 的策略（且没有命中的 Deny）。',
     },
   },
@@ -215,7 +252,9 @@ export const GATEWAY_ERRORS = {
     en: 'The server failed to process the request because of an unexpected error.',
     zh: '服务端处理请求时发生意外错误。',
     cause: {
-      en: 'A fault inside ecsimg, not in the request. The server log has the details under this RequestId.',
+      en:
+        'A fault inside ecsimg, not in the request. The server log has the details under this ' +
+        'RequestId.',
       zh: 'ecsimg 内部故障，与请求内容无关。服务日志中以该 RequestId 记录了详情。',
     },
     fix: {
@@ -241,7 +280,9 @@ export const GATEWAY_ERRORS = {
     en: 'ClientToken must be 1 to 64 ASCII characters.',
     zh: 'ClientToken 须为 1 到 64 个 ASCII 字符。',
     cause: {
-      en: 'The idempotency token is empty, longer than 64 characters or holds non-ASCII characters.',
+      en:
+        'The idempotency token is empty, longer than 64 characters or holds non-ASCII ' +
+        'characters.',
       zh: '幂等令牌为空、超过 64 个字符或含有非 ASCII 字符。',
     },
     fix: {

@@ -1,7 +1,8 @@
 import { e, type ErrorTable } from './types.js';
 
 const NAME_RULE_EN =
-  '2-128 characters, starting with a letter or a Chinese character; digits, ".", ":", "_" and "-" allowed; not starting with "aliyun" or "acs:"; no "http://" or "https://"';
+  '2-128 characters, starting with a letter or a Chinese character; digits, ".", ":", "_" ' +
+  'and "-" allowed; not starting with "aliyun" or "acs:"; no "http://" or "https://"';
 const NAME_RULE_ZH =
   '长度 2-128 个字符，以英文字母或中文开头，可包含数字、“.”、“:”、“_”、“-”；不能以 aliyun 或 acs: 开头；不能包含 http:// 或 https://';
 
@@ -77,7 +78,8 @@ export const IMAGE_ERRORS = {
     404,
     ['The image "{imageId}" does not exist in this region.', '本地域不存在镜像“{imageId}”。'],
     [
-      'The ID is misspelled, the image is in another region, it was deleted, or it belongs to another account and is not shared with you.',
+      'The ID is misspelled, the image is in another region, it was deleted, or it belongs ' +
+        'to another account and is not shared with you.',
       'ID 拼写错误、镜像位于其他地域、已被删除，或属于其他账号且未共享给您。',
     ],
     [
@@ -203,7 +205,8 @@ export const IMAGE_ERRORS = {
       '镜像“{imageId}”正被实例使用，不能修改启动模式。',
     ],
     [
-      "Instances created from the image rely on its boot mode (the code keeps the cloud's spelling).",
+      'Instances created from the image rely on its boot mode ' +
+        "(the code keeps the cloud's spelling).",
       '由该镜像创建的实例依赖其启动模式（错误码沿用云上的拼写）。',
     ],
     [
@@ -311,8 +314,10 @@ export const IMAGE_ERRORS = {
     404,
     ['The filter key "{key}" is not supported.', '不支持过滤键“{key}”。'],
     [
-      'Filter.N.Key takes CreationStartTime, CreationEndTime, NetworkType, CpuOnlineUpgrade, CpuOnlineDowngrade, MemoryOnlineUpgrade or MemoryOnlineDowngrade.',
-      'Filter.N.Key 只支持 CreationStartTime、CreationEndTime、NetworkType、CpuOnlineUpgrade、CpuOnlineDowngrade、MemoryOnlineUpgrade、MemoryOnlineDowngrade。',
+      'Filter.N.Key takes CreationStartTime, CreationEndTime, NetworkType, ' +
+        'CpuOnlineUpgrade, CpuOnlineDowngrade, MemoryOnlineUpgrade or MemoryOnlineDowngrade.',
+      'Filter.N.Key 只支持 CreationStartTime、CreationEndTime、NetworkType、CpuOnlineUpgrade、' +
+        'CpuOnlineDowngrade、MemoryOnlineUpgrade、MemoryOnlineDowngrade。',
     ],
     ['Correct the key.', '请修正过滤键。'],
   ),
@@ -371,7 +376,8 @@ export const IMAGE_ERRORS = {
       '该 ClientToken 已用于参数不同的请求。',
     ],
     [
-      'A ClientToken stands for one request: a retry must repeat the same parameters (this action reports the mismatch under this code).',
+      'A ClientToken stands for one request: a retry must repeat the same parameters (this ' +
+        'action reports the mismatch under this code).',
       'ClientToken 代表一次请求：重试时参数必须完全相同（此操作以该错误码报告不一致）。',
     ],
     ['Use a new ClientToken for a different request.', '不同的请求请使用新的 ClientToken。'],

@@ -26,23 +26,31 @@ export const IMPORT_EXPORT_ERRORS = {
     400,
     ['The disk image is not acceptable: {reason}', '磁盘镜像文件不可接受：{reason}'],
     [
-      'Format is not one of RAW, VHD, QCOW2, VMDK, VDI, VHDX; or the file is not what Format says; or the safe inspector refused it (a backing file, an external extent, a corrupt table …).',
+      'Format is not one of RAW, VHD, QCOW2, VMDK, VDI, VHDX; or the file is not what ' +
+        'Format says; or the safe inspector refused it (a backing file, an external extent, a ' +
+        'corrupt table …).',
       'Format 不是 RAW、VHD、QCOW2、VMDK、VDI、VHDX 之一；或文件内容与 Format 不符；或安全检查拒绝了该文件（引用外部文件、表结构损坏等）。',
     ],
     [
-      'Check the file locally with `ecsimg image inspect FILE`, convert it to a self-contained image (`qemu-img convert -O qcow2`), upload it again and import it; leave Format empty to let ecsimg detect it.',
-      '请先在本地用 `ecsimg image inspect FILE` 检查文件，转换为不依赖外部文件的镜像（如 `qemu-img convert -O qcow2`）后重新上传并导入；Format 留空可自动识别。',
+      'Check the file locally with `ecsimg image inspect FILE`, convert it to a ' +
+        'self-contained image (`qemu-img convert -O qcow2`), upload it again and import it; ' +
+        'leave Format empty to let ecsimg detect it.',
+      '请先在本地用 `ecsimg image inspect FILE` 检查文件，转换为不依赖外部文件的镜像（如 `qemu-img convert -O ' +
+        'qcow2`）后重新上传并导入；Format 留空可自动识别。',
     ],
   ),
   InvalidImageSize: e(
     400,
     ['The system disk size is not acceptable: {reason}', '系统盘大小不合法：{reason}'],
     [
-      'DiskImageSize of the system disk (DiskDeviceMapping.1) is outside the range this deployment allows (40-500 GiB unless configured otherwise), or smaller than the virtual size of the uploaded disk.',
+      'DiskImageSize of the system disk (DiskDeviceMapping.1) is outside the range this ' +
+        'deployment allows (40-500 GiB unless configured otherwise), or smaller than the ' +
+        'virtual size of the uploaded disk.',
       '系统盘（DiskDeviceMapping.1）的 DiskImageSize 不在本部署允许的范围内（默认 40-500 GiB），或小于上传磁盘的虚拟大小。',
     ],
     [
-      "Set DiskImageSize to at least the disk's virtual size (`ecsimg image inspect FILE` shows it), within the allowed range.",
+      "Set DiskImageSize to at least the disk's virtual size (`ecsimg image inspect FILE` " +
+        'shows it), within the allowed range.',
       '请将 DiskImageSize 设置为不小于磁盘虚拟大小（可用 `ecsimg image inspect FILE` 查看）且在允许范围内的值。',
     ],
   ),
@@ -50,7 +58,9 @@ export const IMPORT_EXPORT_ERRORS = {
     400,
     ['A data disk size is not acceptable: {reason}', '数据盘大小不合法：{reason}'],
     [
-      'DiskImageSize of a data disk (DiskDeviceMapping.2-17) is outside the range this deployment allows (1-2048 GiB unless configured otherwise), or smaller than the virtual size of the uploaded disk.',
+      'DiskImageSize of a data disk (DiskDeviceMapping.2-17) is outside the range this ' +
+        'deployment allows (1-2048 GiB unless configured otherwise), or smaller than the ' +
+        'virtual size of the uploaded disk.',
       '数据盘（DiskDeviceMapping.2-17）的 DiskImageSize 不在本部署允许的范围内（默认 1-2048 GiB），或小于上传磁盘的虚拟大小。',
     ],
     [
@@ -89,7 +99,8 @@ export const IMPORT_EXPORT_ERRORS = {
     400,
     ['Platform "{platform}" is not valid: {reason}', '平台“{platform}”不合法：{reason}'],
     [
-      'Platform names one of the documented distributions (CentOS, Ubuntu, Windows Server 2022 …) and must agree with OSType.',
+      'Platform names one of the documented distributions (CentOS, Ubuntu, Windows Server ' +
+        '2022 …) and must agree with OSType.',
       'Platform 必须是文档列出的发行版之一（CentOS、Ubuntu、Windows Server 2022 等），且与 OSType 一致。',
     ],
     [
@@ -122,7 +133,8 @@ export const IMPORT_EXPORT_ERRORS = {
       '平台“{platform}”只能以 BYOL 许可类型导入。',
     ],
     [
-      'No licence can be provided for this Windows platform (desktop or unspecified editions); you bring your own.',
+      'No licence can be provided for this Windows platform (desktop or unspecified ' +
+        'editions); you bring your own.',
       '该 Windows 平台（桌面版或未指明版本）无法由平台提供许可证，需自带许可证。',
     ],
     [
@@ -140,7 +152,8 @@ export const IMPORT_EXPORT_ERRORS = {
     403,
     ['{name} is not valid: {reason}', '{name} 不合法：{reason}'],
     [
-      'The deprecated Device field names a device such as /dev/xvda (system) or /dev/xvdb-/dev/xvdz (data).',
+      'The deprecated Device field names a device such as /dev/xvda (system) or ' +
+        '/dev/xvdb-/dev/xvdz (data).',
       '已弃用的 Device 字段须为 /dev/xvda（系统盘）或 /dev/xvdb-/dev/xvdz（数据盘）之类的设备名。',
     ],
     [
@@ -164,7 +177,8 @@ export const IMPORT_EXPORT_ERRORS = {
     403,
     ['The image "{imageId}" cannot be exported: {reason}', '镜像“{imageId}”不能导出：{reason}'],
     [
-      'Images from Alibaba Cloud Marketplace (or derived from one) and encrypted images are not exportable.',
+      'Images from Alibaba Cloud Marketplace (or derived from one) and encrypted images are ' +
+        'not exportable.',
       '云市场镜像（及由其派生的镜像）和加密镜像不能导出。',
     ],
     [
@@ -201,15 +215,18 @@ export const IMPORT_EXPORT_ERRORS = {
       '每个账号在每个地域的并发导出任务数有上限。',
     ],
     [
-      'Wait for a running export to finish (DescribeTasks, TaskAction=ExportImage), then retry. Operators raise the limit with ECSIMG_EXPORT_CONCURRENCY.',
-      '请等待正在运行的导出任务完成（DescribeTasks，TaskAction=ExportImage）后重试。运维人员可通过 ECSIMG_EXPORT_CONCURRENCY 调高上限。',
+      'Wait for a running export to finish (DescribeTasks, TaskAction=ExportImage), then ' +
+        'retry. Operators raise the limit with ECSIMG_EXPORT_CONCURRENCY.',
+      '请等待正在运行的导出任务完成（DescribeTasks，TaskAction=ExportImage）后重试。运维人员可通过 ' +
+        'ECSIMG_EXPORT_CONCURRENCY 调高上限。',
     ],
   ),
   ExportImageFailed: e(
     403,
     ['Exporting the image failed: {reason}', '导出镜像失败：{reason}'],
     [
-      'The image has no stored disk content (it was not imported), or writing to the bucket failed.',
+      'The image has no stored disk content (it was not imported), or writing to the bucket ' +
+        'failed.',
       '该镜像没有存储的磁盘内容（不是导入得到的），或写入存储空间失败。',
     ],
     [
@@ -221,7 +238,8 @@ export const IMPORT_EXPORT_ERRORS = {
     403,
     ['Importing the image failed: {reason}', '导入镜像失败：{reason}'],
     [
-      'The OSS object changed or disappeared while the import ran, or its content could not be read.',
+      'The OSS object changed or disappeared while the import ran, or its content could not ' +
+        'be read.',
       '导入过程中 OSS 对象被修改或删除，或无法读取其内容。',
     ],
     [

@@ -1,17 +1,24 @@
 import type { ErrorTable } from './types.js';
 
-/** OSS buckets and objects: the ECS codes ImportImage/ExportImage raise about them, and OSS-style codes of the bucket API (`PutBucket`, `/oss/<bucket>/<key>`). */
+/**
+ * OSS buckets and objects: the ECS codes ImportImage/ExportImage raise about them, and OSS-style
+ * codes of the bucket API (`PutBucket`, `/oss/<bucket>/<key>`).
+ */
 export const OSS_ERRORS = {
   'InvalidOSSBucket.NotFound': {
     status: 400,
     en: 'The OSS bucket "{bucket}" does not exist in this region.',
     zh: 'OSS 存储空间“{bucket}”在该地域不存在。',
     cause: {
-      en: 'The bucket name is misspelled, belongs to another account, or was created in another region.',
+      en:
+        'The bucket name is misspelled, belongs to another account, or was created in another ' +
+        'region.',
       zh: '存储空间名称拼写有误、属于其他账号，或创建在其他地域。',
     },
     fix: {
-      en: "Create the bucket in the image's region (`ecsimg oss mb oss://NAME --region R`) or name one you own there.",
+      en:
+        "Create the bucket in the image's region (`ecsimg oss mb oss://NAME --region R`) or " +
+        'name one you own there.',
       zh: '在镜像所在地域创建存储空间（`ecsimg oss mb oss://NAME --region R`），或指定您在该地域拥有的存储空间。',
     },
   },
@@ -20,7 +27,9 @@ export const OSS_ERRORS = {
     en: 'The OSS bucket name "{bucket}" is not valid.',
     zh: 'OSS 存储空间名称“{bucket}”不合法。',
     cause: {
-      en: 'Bucket names are 3-63 characters of lower-case letters, digits and hyphens, starting and ending with a letter or digit.',
+      en:
+        'Bucket names are 3-63 characters of lower-case letters, digits and hyphens, starting ' +
+        'and ending with a letter or digit.',
       zh: '存储空间名称为 3~63 个字符，只能包含小写字母、数字和短划线，且必须以字母或数字开头和结尾。',
     },
     fix: {
@@ -59,7 +68,9 @@ export const OSS_ERRORS = {
     en: 'The OSS object name "{key}" is not valid.',
     zh: 'OSS 对象名称“{key}”不合法。',
     cause: {
-      en: 'Object names are 1-1023 bytes, must not start with / or \\, and must not contain control characters.',
+      en:
+        'Object names are 1-1023 bytes, must not start with / or \\, and must not contain ' +
+        'control characters.',
       zh: '对象名称长度为 1~1023 字节，不能以 / 或 \\ 开头，且不能包含控制字符。',
     },
     fix: {
@@ -124,7 +135,9 @@ export const OSS_ERRORS = {
     en: 'The bucket name "{bucket}" is not valid.',
     zh: '存储空间名称“{bucket}”不合法。',
     cause: {
-      en: 'Bucket names are 3-63 characters of lower-case letters, digits and hyphens, starting and ending with a letter or digit.',
+      en:
+        'Bucket names are 3-63 characters of lower-case letters, digits and hyphens, starting ' +
+        'and ending with a letter or digit.',
       zh: '存储空间名称为 3~63 个字符，只能包含小写字母、数字和短划线，且必须以字母或数字开头和结尾。',
     },
     fix: {
@@ -137,7 +150,10 @@ export const OSS_ERRORS = {
     en: 'The object name is not valid: {reason}.',
     zh: '对象名称不合法：{reason}。',
     cause: {
-      en: 'Object names are 1-1023 bytes, must not start with / or \\, and must not contain control characters; on the filesystem backend each /-separated part is at most 253 bytes.',
+      en:
+        'Object names are 1-1023 bytes, must not start with / or \\, and must not contain ' +
+        'control characters; on the filesystem backend each /-separated part is at most 253 ' +
+        'bytes.',
       zh: '对象名称长度为 1~1023 字节，不能以 / 或 \\ 开头，不能包含控制字符；文件系统后端下每个以 / 分隔的部分最多 253 字节。',
     },
     fix: {
@@ -189,7 +205,9 @@ export const OSS_ERRORS = {
     en: 'The uploaded body does not match its declared SHA-256.',
     zh: '上传内容与声明的 SHA-256 不一致。',
     cause: {
-      en: "x-acs-content-sha256 named a digest other than the body's: the body was altered or cut short in transit.",
+      en:
+        "x-acs-content-sha256 named a digest other than the body's: the body was altered or " +
+        'cut short in transit.',
       zh: 'x-acs-content-sha256 声明的摘要与实际内容不符：内容在传输中被修改或被截断。',
     },
     fix: {

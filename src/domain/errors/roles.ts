@@ -1,17 +1,24 @@
 import type { ErrorTable } from './types.js';
 
-/** Service roles (RAM's role for ECS to use the account's OSS). `NoSetRoletoECSServiceAcount` is spelled as the cloud spells it. */
+/**
+ * Service roles (RAM's role for ECS to use the account's OSS). `NoSetRoletoECSServiceAcount` is
+ * spelled as the cloud spells it.
+ */
 export const ROLE_ERRORS = {
   NoSetRoletoECSServiceAcount: {
     status: 403,
     en: 'ECS has no role to access your OSS: authorize the role "{role}" first.',
     zh: 'ECS 服务账号没有访问您 OSS 的角色：请先授权角色“{role}”。',
     cause: {
-      en: 'Import and export read and write your buckets through a service role, and this account has not authorized it (or the role does not exist).',
+      en:
+        'Import and export read and write your buckets through a service role, and this ' +
+        'account has not authorized it (or the role does not exist).',
       zh: '导入和导出通过服务角色读写您的存储空间，而该账号尚未授权此角色（或该角色不存在）。',
     },
     fix: {
-      en: "Authorize it once: `ecsimg roles authorize AliyunECSImageImportDefaultRole` (or the export role), or use the console's one-click authorization.",
+      en:
+        'Authorize it once: `ecsimg roles authorize AliyunECSImageImportDefaultRole` (or the ' +
+        "export role), or use the console's one-click authorization.",
       zh: '授权一次即可：`ecsimg roles authorize AliyunECSImageImportDefaultRole`（或导出角色），也可在控制台一键授权。',
     },
   },
@@ -20,7 +27,9 @@ export const ROLE_ERRORS = {
     en: 'The role "{role}" does not exist.',
     zh: '角色“{role}”不存在。',
     cause: {
-      en: 'Only the two default roles exist without being created; any other role name must be created first.',
+      en:
+        'Only the two default roles exist without being created; any other role name must be ' +
+        'created first.',
       zh: '只有两个默认角色无需创建；其他角色名称需要先创建。',
     },
     fix: {

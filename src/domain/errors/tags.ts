@@ -33,7 +33,8 @@ export const TAG_ERRORS = {
     400,
     ['The tag key in {name} is not valid: {reason}.', '{name} 中的标签键无效：{reason}。'],
     [
-      'A tag key is 1-128 characters, must not start with "aliyun" or "acs:", and must not contain "http://" or "https://".',
+      'A tag key is 1-128 characters, must not start with "aliyun" or "acs:", and must not ' +
+        'contain "http://" or "https://".',
       '标签键长度为 1-128 个字符，不能以 aliyun 或 acs: 开头，不能包含 http:// 或 https://。',
     ],
     ['Correct the key.', '请修正标签键。'],
@@ -42,7 +43,8 @@ export const TAG_ERRORS = {
     400,
     ['The tag value in {name} is not valid: {reason}.', '{name} 中的标签值无效：{reason}。'],
     [
-      'A tag value is at most 128 characters (it may be empty), must not start with "acs:" and must not contain "http://" or "https://".',
+      'A tag value is at most 128 characters (it may be empty), must not start with "acs:" ' +
+        'and must not contain "http://" or "https://".',
       '标签值最长 128 个字符（可以为空），不能以 acs: 开头，不能包含 http:// 或 https://。',
     ],
     ['Correct the value.', '请修正标签值。'],
@@ -159,7 +161,8 @@ export const TAG_ERRORS = {
       '本服务不支持资源类型“{resourceType}”。',
     ],
     [
-      "ecsimg tags the resource types it manages (image, and others as they are added); the cloud's other types are not kept here.",
+      'ecsimg tags the resource types it manages (image, and others as they are added); the ' +
+        "cloud's other types are not kept here.",
       'ecsimg 只为自身管理的资源类型（image，以及陆续加入的类型）提供标签；云上的其他资源类型不在本服务中。',
     ],
     ['Use ResourceType=image.', '请使用 ResourceType=image。'],

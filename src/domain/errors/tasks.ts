@@ -11,11 +11,15 @@ export const TASK_ERRORS = {
     en: 'No task "{taskId}" exists in this region for your account.',
     zh: '当前账号在该地域下不存在任务“{taskId}”。',
     cause: {
-      en: 'The TaskId is misspelled, belongs to another region or account, or was never created. Tasks are per account and region, as on the cloud.',
+      en:
+        'The TaskId is misspelled, belongs to another region or account, or was never ' +
+        'created. Tasks are per account and region, as on the cloud.',
       zh: 'TaskId 拼写有误、属于其他地域或其他账号，或从未创建。与云上一致，任务按账号和地域隔离。',
     },
     fix: {
-      en: 'Call DescribeTasks with the same RegionId to list your tasks, and use one of the IDs it returns.',
+      en:
+        'Call DescribeTasks with the same RegionId to list your tasks, and use one of the IDs ' +
+        'it returns.',
       zh: '使用相同的 RegionId 调用 DescribeTasks 列出您的任务，并使用返回的任务 ID。',
     },
   },
@@ -28,7 +32,9 @@ export const TASK_ERRORS = {
       zh: '只有 SupportCancel 为 true 的任务（镜像导入和导出）可以取消。',
     },
     fix: {
-      en: 'Check SupportCancel in DescribeTasks or DescribeTaskAttribute; wait for other tasks to end.',
+      en:
+        'Check SupportCancel in DescribeTasks or DescribeTaskAttribute; wait for other tasks ' +
+        'to end.',
       zh: '在 DescribeTasks 或 DescribeTaskAttribute 的返回中查看 SupportCancel；其他任务请等待其结束。',
     },
   },
@@ -41,7 +47,9 @@ export const TASK_ERRORS = {
       zh: '在请求到达之前，任务已经完成、失败或已被取消。',
     },
     fix: {
-      en: 'Nothing to cancel. Read the outcome with DescribeTaskAttribute; clean up a finished import or export with DeleteImage or in the bucket.',
+      en:
+        'Nothing to cancel. Read the outcome with DescribeTaskAttribute; clean up a finished ' +
+        'import or export with DeleteImage or in the bucket.',
       zh: '无需取消。可通过 DescribeTaskAttribute 查看结果；已完成的导入或导出可用 DeleteImage 或在存储空间中清理。',
     },
   },

@@ -1,4 +1,4 @@
-/** One entry of the error catalogue. Texts may hold `{placeholders}` filled from the error's params. */
+/** One entry of the error catalogue. Texts may hold `{placeholders}` filled from its params. */
 export interface ErrorEntry {
   /** HTTP status the cloud answers with. */
   status: number;
