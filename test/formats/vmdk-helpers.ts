@@ -6,6 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
+import { expect } from 'vitest';
 import type {
   ByteSource,
   Extent,
@@ -13,6 +14,7 @@ import type {
   FormatModule,
   MapRun,
 } from '../../src/formats/types.js';
+import { qemuCheck, qemuCompare, qemuConvert, qemuInfo, type QemuFormat } from './qemu.js';
 
 export const LIMITS = { maxVirtualSizeBytes: 16 * 2 ** 40, maxTableBytes: 256 * 2 ** 20 };
 
@@ -255,3 +257,42 @@ export const DISK_CASES: DiskCase[] = [
     ],
   },
 ];
+
+/**
+ * The input a writer test converts from `src` (a raw file holding the disk `c`). The huge case
+ * reads through our reader of a qemu-made copy at `qemuCopy` (metadata-driven) instead, since
+ * scanning 500 GiB of raw holes would take minutes.
+ */
+export async function writerInput(
+  module: FormatModule,
+  c: DiskCase,
+  src: string,
+  qemuCopy: { path: string; to: QemuFormat; opts?: string },
+): Promise<ExtentSource & { close(): Promise<void> }> {
+  if (!c.huge) return RawFileExtents.open(src);
+  qemuConvert(src, qemuCopy.path, { from: 'raw', to: qemuCopy.to, opts: qemuCopy.opts });
+  const source = await FileSource.open(qemuCopy.path);
+  return module.open(source, await module.inspect(source, LIMITS));
+}
+
+/**
+ * Asserts that qemu-img checks our output `out` clean, reports `virtualSize`, and compares it
+ * identical to the raw `src`; returns qemu's `info` for format-specific checks.
+ */
+export function expectQemuAccepts(
+  src: string,
+  out: string,
+  format: QemuFormat,
+  virtualSize: number,
+): ReturnType<typeof qemuInfo> {
+  const check = qemuCheck(out, format);
+  expect(check.raw.stderr).toBe('');
+  expect(check.ok).toBe(true);
+  const info = qemuInfo(out, format);
+  expect(info.format).toBe(format);
+  expect(info['virtual-size']).toBe(virtualSize);
+  const cmp = qemuCompare(src, 'raw', out, format);
+  expect(cmp.raw.stdout).toContain('Images are identical');
+  expect(cmp.identical).toBe(true);
+  return info;
+}
