@@ -19,7 +19,8 @@ if (missing.length === 0) process.exit(0);
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!isRoot || !which('apt-get')) {
   console.error(
-    `missing system package(s): ${missing.join(' ')} (install them, e.g. apt-get install -y ${missing.join(' ')})`,
+    `missing system package(s): ${missing.join(' ')} ` +
+      `(install them, e.g. apt-get install -y ${missing.join(' ')})`,
   );
   process.exit(1);
 }

@@ -55,7 +55,8 @@ async function makeImage(
 async function waitUntilGone(session: ConsoleSession, imageId: string): Promise<void> {
   // A string expression: the test files are compiled without the DOM library.
   await session.page.waitForFunction(
-    `![...document.querySelectorAll('[data-testid=image-id]')].some((e) => e.textContent === ${JSON.stringify(imageId)})`,
+    `![...document.querySelectorAll('[data-testid=image-id]')]` +
+      `.some((e) => e.textContent === ${JSON.stringify(imageId)})`,
   );
 }
 
@@ -193,7 +194,7 @@ describe('console', () => {
     await finish(s, 'images-filtered');
   });
 
-  it('shows a broken rule before submitting and follows its code to the troubleshooting page', async () => {
+  it('shows a broken rule before submitting and links its code to troubleshooting', async () => {
     s = await openConsole(browser);
     const { page } = s;
     const id = await makeImage(s, 'web-frontend', { available: true });
@@ -308,7 +309,7 @@ describe('console', () => {
     expect(listed.body.Objects.Object).toEqual([]);
   });
 
-  it('imports an uploaded qcow2, watches it become Available, exports it and downloads the file', async () => {
+  it('imports an uploaded qcow2, sees it become Available, exports and downloads it', async () => {
     const server = await startTestServer('sqlite', { ...FAST_ENV, ECSIMG_EMBEDDED_WORKER: 'true' });
     try {
       s = await openConsole(browser, server);

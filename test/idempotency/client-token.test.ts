@@ -104,9 +104,15 @@ describe.each(BACKENDS)('ClientToken idempotency on %s', (backend) => {
   it('keeps tokens per account: another account may use the same token', async () => {
     const second = await t.server.services.accounts.createAccount(`acct${Date.now()}`);
     await call({ ImageName: 'per-account', ClientToken: 'tok-shared' });
+    const query = new URLSearchParams({
+      Action: 'CreateTestImage',
+      RegionId: REGION,
+      ImageName: 'per-account-2',
+      ClientToken: 'tok-shared',
+    });
     const res = await gateway.handle({
       method: 'POST',
-      url: `/?${new URLSearchParams({ Action: 'CreateTestImage', RegionId: REGION, ImageName: 'per-account-2', ClientToken: 'tok-shared' })}`,
+      url: `/?${query}`,
       headers: { authorization: `Bearer ${second.apiKey}` },
       body: Buffer.alloc(0),
     });

@@ -74,7 +74,7 @@ describe.skipIf(!qemuAvailable()).each(BACKENDS)('interrupted imports on %s', (b
     return rows.get(imageId)?.[0]?.content_ref;
   }
 
-  it('CancelTask stops a running import: task Deleted, image and stored content removed', async () => {
+  it('CancelTask stops a running import: task Deleted, image and content removed', async () => {
     worker = createWorker(t.server.services, { id: `w-cancel-${backend}` });
     worker.start();
     const res = await ecsClient(t).importImage(
@@ -101,7 +101,7 @@ describe.skipIf(!qemuAvailable()).each(BACKENDS)('interrupted imports on %s', (b
     expect(await t.server.services.store.blobs.getManifest(manifestId)).toBeUndefined();
   }, 30_000);
 
-  it('survives a worker killed mid-import: never Available with partial data, resumes, completes', async () => {
+  it('killed worker mid-import: never Available while partial, resumes and completes', async () => {
     // The child reads its settings from the environment, so it needs the same slow rate.
     const child = spawnWorkerProcess(t, `w-doomed-${backend}`, {
       ECSIMG_IMPORT_MAX_BYTES_PER_SEC: RATE,
