@@ -1,7 +1,8 @@
 /**
  * Importing disk files from OSS buckets as images, and exporting images back to buckets.
- * `import-image.ts` and `export-image.ts` hold the checks and the jobs; `jobs.ts` registers the
- * job types (imported by start/job-types.ts).
+ * `import-image.ts` holds ImportImage's checks and `import-job.ts` its job; `export-image.ts` holds
+ * ExportImage's checks and job; `jobs.ts` registers the job types (imported by
+ * start/job-types.ts).
  */
 export { blockTreeDigest, blockTreeDigestOf, CHECKSUM_PREFIX } from './checksum.js';
 export type { ImportExportDeps } from './deps.js';
