@@ -3,7 +3,6 @@
  * DryRun, the operational routes (/metrics, /healthz, /api/errors), and a fuzz proving that no
  * malformed request is answered with a 5xx.
  */
-import crypto from 'node:crypto';
 import net from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../helpers/server.js';
+import { signV1, v1Envelope } from '../helpers/sign.js';
 import { callApi } from './call-api.js';
 
 let t: TestServer;
@@ -30,24 +30,8 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 function signedV1Url(params: Record<string, string>, secret = t.admin.accessKeySecret): string {
-  const all: Record<string, string> = {
-    Version: '2014-05-26',
-    Format: 'JSON',
-    AccessKeyId: t.admin.accessKeyId,
-    SignatureMethod: 'HMAC-SHA1',
-    SignatureVersion: '1.0',
-    SignatureNonce: crypto.randomBytes(16).toString('hex'),
-    Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    ...params,
-  };
-  const canonical = Object.keys(all)
-    .sort()
-    .map((k) => `${pct(k)}=${pct(all[k])}`)
-    .join('&');
-  all.Signature = crypto
-    .createHmac('sha1', `${secret}&`)
-    .update(`GET&${pct('/')}&${pct(canonical)}`)
-    .digest('base64');
+  const all: Record<string, string> = { ...v1Envelope(t.admin.accessKeyId), ...params };
+  all.Signature = signV1(all, secret);
   return `${t.url}/?${Object.keys(all)
     .map((k) => `${pct(k)}=${pct(all[k])}`)
     .join('&')}`;

@@ -1,7 +1,5 @@
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pct } from '../../src/api/protocol/encoding.js';
-import { acs3Request } from '../helpers/sign.js';
+import { acs3Request, signV1, v1Envelope } from '../helpers/sign.js';
 import {
   Ecs,
   bearerCall,
@@ -17,26 +15,10 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-/** Signs a v1 (HMAC-SHA1) request by hand so tests can tamper with it after signing. */
-function signV1(params: Record<string, string>, secret: string, method = 'GET') {
-  const canonical = Object.keys(params)
-    .sort()
-    .map((k) => `${pct(k)}=${pct(params[k])}`)
-    .join('&');
-  const toSign = `${method}&${pct('/')}&${pct(canonical)}`;
-  return crypto.createHmac('sha1', `${secret}&`).update(toSign).digest('base64');
-}
-
 function v1Params(overrides: Record<string, string> = {}): Record<string, string> {
   return {
+    ...v1Envelope(t.admin.accessKeyId),
     Action: 'DescribeRegions',
-    Version: '2014-05-26',
-    Format: 'JSON',
-    AccessKeyId: t.admin.accessKeyId,
-    SignatureMethod: 'HMAC-SHA1',
-    SignatureVersion: '1.0',
-    SignatureNonce: crypto.randomBytes(16).toString('hex'),
-    Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     AcceptLanguage: 'en-US',
     ...overrides,
   };

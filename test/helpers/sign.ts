@@ -47,3 +47,26 @@ export function acs3Request(
   const { host: _host, ...sent } = headers;
   return { url: `${t.url}/?${query}`, init: { method: 'POST', headers: sent } as RequestInit };
 }
+
+/** The HMAC-SHA1 signature v1 of `params` (without a Signature of their own), as pop-core signs. */
+export function signV1(params: Record<string, string>, secret: string, method = 'GET'): string {
+  const canonical = Object.keys(params)
+    .sort()
+    .map((k) => `${pct(k)}=${pct(params[k])}`)
+    .join('&');
+  const toSign = `${method}&${pct('/')}&${pct(canonical)}`;
+  return crypto.createHmac('sha1', `${secret}&`).update(toSign).digest('base64');
+}
+
+/** The signing envelope of a v1 request: a fresh nonce and the current time. */
+export function v1Envelope(accessKeyId: string): Record<string, string> {
+  return {
+    Version: '2014-05-26',
+    Format: 'JSON',
+    AccessKeyId: accessKeyId,
+    SignatureMethod: 'HMAC-SHA1',
+    SignatureVersion: '1.0',
+    SignatureNonce: crypto.randomBytes(16).toString('hex'),
+    Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
+}
