@@ -33,10 +33,10 @@ import { silentLogger } from '../src/log/index.js';
 import { buildServices } from '../src/start/services.js';
 import {
   parseLoadOptions,
-  runScenario as scenario,
+  runRounds,
   type LoadOptions,
-  type LoadResult as Result,
   type RequestSpec,
+  type Scenario,
 } from './load.js';
 
 const IMAGES = 10_000;
@@ -220,7 +220,7 @@ async function runBackend(backend: 'sqlite' | 'postgres', options: LoadOptions):
   const listing = { RegionId: REGION };
   const filtered = { RegionId: REGION, ...FILTERED };
 
-  const scenarios: Array<{ name: string; port: number; make: () => RequestSpec }> = [
+  const scenarios: Scenario[] = [
     {
       name: 'fastify bare JSON route',
       port: ready.barePort,
@@ -238,22 +238,7 @@ async function runBackend(backend: 'sqlite' | 'postgres', options: LoadOptions):
     scenarios.splice(0, scenarios.length, ...kept);
   }
 
-  // Rounds interleave the scenarios so that a burst of load from elsewhere on the machine hits
-  // all of them alike; the round with the median throughput is reported per scenario.
-  const rounds: Result[][] = scenarios.map(() => []);
-  try {
-    for (let round = 0; round < options.rounds; round++) {
-      for (const [i, s] of scenarios.entries()) {
-        rounds[i].push(await scenario(s.name, s.port, s.make, options, child));
-      }
-    }
-  } finally {
-    child.disconnect();
-  }
-  const results = rounds.map((r) => {
-    const sorted = [...r].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-    return sorted[Math.floor(sorted.length / 2)];
-  });
+  const results = await runRounds(scenarios, options, child);
 
   const bare = results[0];
   return [

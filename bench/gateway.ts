@@ -28,12 +28,7 @@ import { startServer } from '../src/start/serve.js';
 import { buildServices } from '../src/start/services.js';
 import { Gateway } from '../src/api/gateway.js';
 import type { RawRequest } from '../src/api/protocol/params.js';
-import {
-  parseLoadOptions,
-  runScenario as scenario,
-  type LoadResult as Result,
-  type RequestSpec,
-} from './load.js';
+import { parseLoadOptions, runRounds, type Scenario } from './load.js';
 
 interface Ready {
   ecsimgPort: number;
@@ -105,7 +100,7 @@ async function main(): Promise<void> {
   const host = `127.0.0.1:${ready.ecsimgPort}`;
   const bearerPath = '/?Action=DescribeRegions&Version=2014-05-26&AcceptLanguage=en-US';
 
-  const scenarios: Array<{ name: string; port: number; make: () => RequestSpec }> = [
+  const scenarios: Scenario[] = [
     {
       name: 'fastify bare JSON route',
       port: ready.barePort,
@@ -149,22 +144,7 @@ async function main(): Promise<void> {
       ...scenarios.filter((s) => s.name.toLowerCase().includes(only)),
     );
 
-  // Rounds interleave the scenarios so that a burst of load from elsewhere on the machine
-  // hits all of them alike; the round with the median throughput is reported per scenario.
-  const rounds: Result[][] = scenarios.map(() => []);
-  try {
-    for (let round = 0; round < options.rounds; round++) {
-      for (const [i, s] of scenarios.entries()) {
-        rounds[i].push(await scenario(s.name, s.port, s.make, options, child));
-      }
-    }
-  } finally {
-    child.disconnect();
-  }
-  const results = rounds.map((r) => {
-    const sorted = [...r].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-    return sorted[Math.floor(sorted.length / 2)];
-  });
+  const results = await runRounds(scenarios, options, child);
 
   const bare = results[0];
   const lines = [

@@ -145,3 +145,35 @@ export async function runScenario(
     serverCpuUs: (cpuAfter - cpuBefore) / options.requests,
   };
 }
+
+export interface Scenario {
+  name: string;
+  port: number;
+  make: () => RequestSpec;
+}
+
+/**
+ * Runs every scenario `options.rounds` times, interleaved so that a burst of load from elsewhere
+ * on the machine hits all of them alike, and reports each scenario's median-throughput round.
+ * Disconnects the server child when done.
+ */
+export async function runRounds(
+  scenarios: Scenario[],
+  options: LoadOptions,
+  child: ChildProcess,
+): Promise<LoadResult[]> {
+  const rounds: LoadResult[][] = scenarios.map(() => []);
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [i, s] of scenarios.entries()) {
+        rounds[i].push(await runScenario(s.name, s.port, s.make, options, child));
+      }
+    }
+  } finally {
+    child.disconnect();
+  }
+  return rounds.map((r) => {
+    const sorted = [...r].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+    return sorted[Math.floor(sorted.length / 2)];
+  });
+}
