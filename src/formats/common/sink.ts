@@ -3,11 +3,17 @@ import { ReleaseSplitter } from './buffer-pool.js';
 import { zeroRuns } from './zero.js';
 
 /**
- * A local output file written with positioned writes, a few in flight at a time, so the next
- * read overlaps the current write. Buffers handed to `writeAt` must not change afterwards.
+ * A local output file written with positioned writes. One write system call is in flight at a
+ * time — concurrent pwrites to one ext4 file only contend on its inode lock (measured: ~9% of a
+ * convert's CPU spinning in `rwsem_spin_on_owner` with two in flight) — and buffers queued
+ * meanwhile at consecutive positions go out together in one `writev`. Buffers handed to `writeAt`
+ * must not change until their `onWritten` runs.
  */
 export class FileSink {
-  private inflight = new Set<Promise<void>>();
+  private queue: PendingWrite[] = [];
+  private queuedBytes = 0;
+  private writing: Promise<void> | undefined;
+  private waiting: Array<() => void> = [];
   private failure: unknown;
   bytesWritten = 0;
 
@@ -20,21 +26,18 @@ export class FileSink {
   /** Queues a write; `onWritten` runs once the bytes are in the file (buf may then be reused). */
   async writeAt(buf: Buffer, position: number, onWritten?: () => void): Promise<void> {
     if (this.failure) throw this.failure;
-    while (this.inflight.size >= MAX_INFLIGHT_WRITES) await Promise.race(this.inflight);
+    while (this.queuedBytes >= MAX_QUEUED_BYTES && !this.failure) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
     if (this.failure) throw this.failure;
-
-    const p: Promise<void> = this.writeFully(buf, position).then(
-      () => {
-        this.inflight.delete(p);
-        onWritten?.();
-      },
-      (err) => {
-        this.failure ??= err;
-        this.inflight.delete(p);
-      },
-    );
-    this.inflight.add(p);
+    if (buf.length === 0) {
+      onWritten?.();
+      return;
+    }
+    this.queue.push({ buf, position, onWritten });
+    this.queuedBytes += buf.length;
     this.bytesWritten += buf.length;
+    this.writing ??= this.pump();
   }
 
   /**
@@ -68,7 +71,7 @@ export class FileSink {
   }
 
   async drain(): Promise<void> {
-    await Promise.all(this.inflight);
+    while (this.writing) await this.writing;
     if (this.failure) throw this.failure;
   }
 
@@ -80,22 +83,85 @@ export class FileSink {
     }
   }
 
-  private async writeFully(buf: Buffer, position: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.handle.write(
-        buf,
-        done,
-        buf.length - done,
-        position + done,
-      );
-      done += bytesWritten;
+  /** Writes queued buffers until the queue is empty, joining consecutive ones. */
+  private async pump(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && !this.failure) {
+        const batch = this.takeBatch();
+        try {
+          await this.writeFully(
+            batch.map((w) => w.buf),
+            batch[0].position,
+          );
+        } catch (err) {
+          this.failure ??= err;
+        }
+        for (const w of batch) {
+          this.queuedBytes -= w.buf.length;
+          if (!this.failure) w.onWritten?.();
+        }
+        this.wake();
+      }
+    } finally {
+      this.writing = undefined;
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resume of waiting) resume();
+  }
+
+  /** The queue's head and the buffers that continue it byte for byte, within the batch limits. */
+  private takeBatch(): PendingWrite[] {
+    const batch = [this.queue[0]];
+    let end = batch[0].position + batch[0].buf.length;
+    let bytes = batch[0].buf.length;
+    let i = 1;
+    for (; i < this.queue.length && i < MAX_BATCH_BUFFERS; i++) {
+      const next = this.queue[i];
+      if (next.position !== end || bytes + next.buf.length > MAX_BATCH_BYTES) break;
+      batch.push(next);
+      end += next.buf.length;
+      bytes += next.buf.length;
+    }
+    this.queue.splice(0, i);
+    return batch;
+  }
+
+  private async writeFully(bufs: Buffer[], position: number): Promise<void> {
+    while (bufs.length > 0) {
+      let { bytesWritten } =
+        bufs.length === 1
+          ? await this.handle.write(bufs[0], 0, bufs[0].length, position)
+          : await this.handle.writev(bufs, position);
+      position += bytesWritten;
+      // A short write: drop what went out and go on with the rest.
+      while (bufs.length > 0 && bytesWritten >= bufs[0].length) {
+        bytesWritten -= bufs[0].length;
+        bufs = bufs.slice(1);
+      }
+      if (bytesWritten > 0) bufs = [bufs[0].subarray(bytesWritten), ...bufs.slice(1)];
     }
   }
 }
 
-// Two 4 MiB writes in flight keep the disk busy; more only adds memory (peak RSS budget 150 MiB).
-const MAX_INFLIGHT_WRITES = 2;
+interface PendingWrite {
+  buf: Buffer;
+  position: number;
+  onWritten?: () => void;
+}
+
+/**
+ * Bytes queued before `writeAt` waits: enough to keep the next write ready while one is in the
+ * kernel; more only adds memory (peak RSS budget 150 MiB).
+ */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** One writev joins at most this much (and at most IOV_MAX-safe counts of buffers). */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+const MAX_BATCH_BUFFERS = 256;
 
 /** Sequential writes to a stream, honouring back-pressure. */
 export class StreamSink {
