@@ -12,7 +12,10 @@
  * concurrency over keep-alive loopback connections and reports p50/p99 latency and throughput.
  *
  * Queries: the default listing (no ImageOwnerAlias: system + self + shared, Status Available,
- * page of 10 out of 10,013) and a filtered one (self, OSType, a name fragment, page of 50).
+ * page of 10 out of 10,013) and a filtered one (self, OSType, a name fragment, page of 50). A
+ * benchmark repeats its requests, so after the first one the gateway answers them from its
+ * response cache; the `no cache` scenarios ask a second server over the same services with the
+ * cache off, which is what every first-time or changed query costs.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,6 +51,8 @@ const POSTGRES_URL =
 
 interface Ready {
   ecsimgPort: number;
+  /** The same services behind a second server whose response cache is off. */
+  uncachedPort: number;
   barePort: number;
   admin: { accessKeyId: string; accessKeySecret: string; apiKey: string };
   seedSeconds: number;
@@ -147,6 +152,12 @@ async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
   const { services, admin, seedSeconds, close } = await setUp(backend);
   const app = await buildServer(services);
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // What every request costs when it is not a repeat: the same store, no response cache.
+  const uncached = await buildServer({
+    ...services,
+    config: { ...services.config, responseCacheBytes: 0 },
+  });
+  await uncached.listen({ port: 0, host: '127.0.0.1' });
   const bare = Fastify({
     logger: false,
     serverFactory: (handler) => http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler),
@@ -156,6 +167,7 @@ async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
 
   const ready: Ready = {
     ecsimgPort: (app.server.address() as { port: number }).port,
+    uncachedPort: (uncached.server.address() as { port: number }).port,
     barePort: (bare.server.address() as { port: number }).port,
     admin,
     seedSeconds,
@@ -168,6 +180,7 @@ async function serve(backend: 'sqlite' | 'postgres'): Promise<void> {
 
   process.on('disconnect', async () => {
     await bare.close();
+    await uncached.close();
     await app.close();
     await close();
     process.exit(0);
@@ -229,6 +242,16 @@ async function runBackend(backend: 'sqlite' | 'postgres', options: LoadOptions):
     { name: 'DescribeImages default, ACS3', port: ready.ecsimgPort, make: acs3(listing) },
     { name: 'DescribeImages default, Bearer', port: ready.ecsimgPort, make: bearer(listing) },
     { name: 'DescribeImages filtered/50, ACS3', port: ready.ecsimgPort, make: acs3(filtered) },
+    {
+      name: 'DescribeImages default, Bearer, no cache',
+      port: ready.uncachedPort,
+      make: bearer(listing),
+    },
+    {
+      name: 'DescribeImages filtered/50, ACS3, no cache',
+      port: ready.uncachedPort,
+      make: acs3(filtered),
+    },
   ];
   // ECSIMG_BENCH_ONLY=bearer (a fragment of a scenario's name) runs the bare route and the
   // matching scenarios, e.g. to profile one of them alone.
@@ -337,6 +360,7 @@ async function gatewayAlone(
       if (session) {
         const { profile } = await session.post('Profiler.stop');
         const file = path.join(profileDir!, `describe-images-${backend}-${name.replace('/', '-')}`);
+        fs.mkdirSync(profileDir!, { recursive: true });
         fs.writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
         session.disconnect();
       }

@@ -66,13 +66,20 @@ export interface ActionDefinition<A extends ActionSpec = ActionSpec> {
    * it instead of `handle` and then answers DryRunOperation, so a dry run can never act.
    */
   validate?(ctx: RequestContext, params: DecodedParams<A>): Promise<void>;
+  /**
+   * A read whose answer depends only on the caller's account, the decoded parameters and what
+   * the metadata store holds (no clock, no other source): the gateway may answer a repeat from
+   * its response cache until the store's change clock moves (api/response-cache.ts). A function
+   * decides per request (a dependency installed later may have another source).
+   */
+  cacheable?: boolean | ((services: Services) => boolean);
 }
 
 /** Binds a declaration to its handler, keeping the parameter types. */
 export function defineAction<const A extends ActionSpec>(
   spec: A,
   handle: ActionDefinition<A>['handle'],
-  options: Pick<ActionDefinition<A>, 'resource' | 'validate'> = {},
+  options: Pick<ActionDefinition<A>, 'resource' | 'validate' | 'cacheable'> = {},
 ): ActionDefinition {
   return { spec, handle, ...options } as unknown as ActionDefinition;
 }

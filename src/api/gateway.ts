@@ -16,6 +16,7 @@ import { decodeParams } from './actions/decode.js';
 import type { ActionDefinition, RequestContext, Services } from './context.js';
 import { collectParams, header, type RawRequest } from './protocol/params.js';
 import { RateLimiter } from './protocol/rate-limit.js';
+import { ResponseCache, withRequestId } from './response-cache.js';
 import { errorBody, newRequestId } from './protocol/render.js';
 import { NonceCache, readCredential, type CredentialOptions } from './protocol/signatures.js';
 
@@ -24,6 +25,11 @@ export const API_VERSION = '2014-05-26';
 export interface GatewayResponse {
   status: number;
   body: Record<string, unknown>;
+  /**
+   * The body already serialized, as pieces to write in order (answers from the response cache,
+   * and those put in it); `body` is then parsed from them on first use.
+   */
+  chunks?: Buffer[];
   headers: Record<string, string>;
   /** For metrics: the action name (or `unknown`) and the error code, if any. */
   action: string;
@@ -45,6 +51,8 @@ export class Gateway {
   private readonly limiter: RateLimiter;
   private readonly keyCache = new Map<string, CachedKey>();
   private readonly log: Logger;
+  /** Answers of `cacheable` actions (response-cache.ts). */
+  readonly responses: ResponseCache;
 
   constructor(
     private readonly services: Services,
@@ -56,6 +64,7 @@ export class Gateway {
       services.config.rateLimit.requestsPerSecond,
       services.config.rateLimit.burst,
     );
+    this.responses = new ResponseCache(services.config.responseCacheBytes);
   }
 
   async handle(req: RawRequest, hostId = 'ecsimg'): Promise<GatewayResponse> {
@@ -107,6 +116,9 @@ export class Gateway {
         throw new EcsError('DryRunOperation');
       }
 
+      if (this.responses.enabled && isCacheable(action, this.services)) {
+        return await this.cachedAnswer(action, ctx, decoded, actionName);
+      }
       const body = await action.handle(ctx, decoded as never);
       return {
         status: 200,
@@ -120,6 +132,35 @@ export class Gateway {
       this.log.error({ err, requestId, action: actionName }, '[gateway] unexpected failure');
       return this.failure(new EcsError('InternalError'), requestId, hostId, actionName);
     }
+  }
+
+  /**
+   * A cacheable action's answer: from the cache while the store's change clock still reads what
+   * it read before the answer was built, otherwise from the handler (and then kept). The caller's
+   * account and the decoded parameters are the key; errors are never kept.
+   */
+  private async cachedAnswer(
+    action: ActionDefinition,
+    ctx: RequestContext,
+    decoded: Record<string, unknown>,
+    actionName: string,
+  ): Promise<GatewayResponse> {
+    const key = `${actionName}\n${ctx.principal.accountId}\n${JSON.stringify(decoded)}`;
+    const stamp = this.services.store.changes.read();
+    const members =
+      this.responses.get(key, stamp) ??
+      this.responses.set(key, stamp, JSON.stringify(await action.handle(ctx, decoded as never)));
+    const chunks = withRequestId(ctx.requestId, members);
+    let body: Record<string, unknown> | undefined;
+    return {
+      status: 200,
+      chunks,
+      get body() {
+        return (body ??= JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>);
+      },
+      headers: {},
+      action: actionName,
+    };
   }
 
   private failure(
@@ -213,4 +254,9 @@ export class Gateway {
 function pickLang(req: RawRequest): Lang {
   const v = header(req, 'x-acs-accept-language') ?? header(req, 'accept-language') ?? '';
   return v.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+function isCacheable(action: ActionDefinition, services: Services): boolean {
+  const rule = action.cacheable;
+  return typeof rule === 'function' ? rule(services) : rule === true;
 }

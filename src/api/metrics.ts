@@ -1,5 +1,6 @@
 /** Prometheus metrics of the HTTP API, served at /metrics. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ResponseCache } from './response-cache.js';
 
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -21,5 +22,28 @@ export class ApiMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ecsimg_' });
+  }
+
+  /** Exposes the gateway's response cache: lookups by result, and the answers it holds. */
+  watchResponseCache(cache: ResponseCache): void {
+    new Counter({
+      name: 'ecsimg_response_cache_lookups_total',
+      help: 'Response cache lookups of cacheable actions, by result (hit or miss)',
+      labelNames: ['result'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, cache.hits);
+        this.inc({ result: 'miss' }, cache.misses);
+      },
+    });
+    new Gauge({
+      name: 'ecsimg_response_cache_entries',
+      help: 'Answers the response cache holds',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.size);
+      },
+    });
   }
 }

@@ -3,7 +3,7 @@
  * (the action declarations, for the console's forms) and the console's files at `/console/`.
  */
 import http from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ACTIONS } from './actions/index.js';
 import type { Services } from './context.js';
 import { errorsRoute } from './errors-route.js';
@@ -32,6 +32,7 @@ export async function buildServer(
   });
   const gateway = new Gateway(services);
   const metrics = new ApiMetrics();
+  metrics.watchResponseCache(gateway.responses);
 
   // The ACS3 signature covers the body's bytes, so every body is kept raw.
   app.removeAllContentTypeParsers();
@@ -59,6 +60,7 @@ export async function buildServer(
     handler: async (req, reply) => {
       if (isBrowserVisit(req)) return reply.redirect('/console/', 302);
       const result = await rpc(req);
+      if (result.chunks) return sendChunks(reply, result.status, result.headers, result.chunks);
       return reply
         .code(result.status)
         .headers(result.headers)
@@ -84,6 +86,32 @@ export async function buildServer(
 
   for (const plugin of options.plugins ?? []) await plugin(app, services);
   return app;
+}
+
+/**
+ * Writes a body kept in pieces (a cached answer and its RequestId) in one writev, without joining
+ * them first: the answer's bytes go to the socket as they are kept. Fastify's reply lifecycle has
+ * nothing to add here (no onSend hooks, logging off), so the reply is taken over.
+ */
+function sendChunks(
+  reply: FastifyReply,
+  status: number,
+  headers: Record<string, string>,
+  chunks: Buffer[],
+): void {
+  reply.hijack();
+  const res = reply.raw;
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  res.cork();
+  res.writeHead(status, {
+    ...headers,
+    'content-type': JSON_CONTENT_TYPE,
+    'content-length': length,
+  });
+  for (let i = 0; i < chunks.length - 1; i++) res.write(chunks[i]);
+  res.end(chunks[chunks.length - 1]);
+  res.uncork();
 }
 
 /** A person typing the address in a browser: GET / with no action, asking for HTML. */

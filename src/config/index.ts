@@ -46,6 +46,8 @@ const schema = z.object({
   /** Requests per second per AccessKey; 0 turns rate limiting off (the default). */
   ECSIMG_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   ECSIMG_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(50),
+  /** Memory for answers of repeated catalogue reads (DescribeImages); 0 turns the cache off. */
+  ECSIMG_RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
   /** Run an embedded worker inside `serve` (default on). */
   ECSIMG_EMBEDDED_WORKER: z
     .enum(['true', 'false', '1', '0'])
@@ -109,6 +111,8 @@ export interface Config {
   masterKeyHex?: string;
   logLevel: string;
   rateLimit: { requestsPerSecond: number; burst: number };
+  /** Bytes the gateway's response cache may hold (0: off). */
+  responseCacheBytes: number;
   embeddedWorker: boolean;
   worker: WorkerConfig;
   adminPreset: { accessKeyId?: string; accessKeySecret?: string; apiKey?: string };
@@ -200,6 +204,7 @@ export function loadConfig(
     masterKeyHex: e.ECSIMG_MASTER_KEY,
     logLevel: e.ECSIMG_LOG_LEVEL,
     rateLimit: { requestsPerSecond: e.ECSIMG_RATE_LIMIT_RPS, burst: e.ECSIMG_RATE_LIMIT_BURST },
+    responseCacheBytes: Math.floor(e.ECSIMG_RESPONSE_CACHE_MB * 1024 * 1024),
     embeddedWorker: e.ECSIMG_EMBEDDED_WORKER,
     worker: {
       concurrency: e.ECSIMG_WORKER_CONCURRENCY,

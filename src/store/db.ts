@@ -7,6 +7,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { ChangeClock, ChangeClockPlugin } from './change-clock.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -14,6 +15,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** Moves when committed data cached reads depend on may have changed (change-clock.ts). */
+  changes: ChangeClock;
   close(): Promise<void>;
 }
 
@@ -42,10 +45,15 @@ function openSqlite(file: string): OpenedDatabase {
   // Another process (an `ecsimg worker`) may hold the write lock for a moment.
   database.pragma('busy_timeout = 5000');
 
+  // data_version changes for this connection whenever another one (an `ecsimg worker`)
+  // commits; this connection's own writes tick the clock through the plugin.
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
+  const changes = new ChangeClock(() => dataVersion.get());
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
+    plugins: [new ChangeClockPlugin(changes)],
   });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return { db, dialect: 'sqlite', changes, close: () => db.destroy() };
 }
 
 /** Distinct SQL texts kept prepared; `IN (?, ?, …)` lists make a few shapes per query. */
@@ -104,7 +112,12 @@ async function openPostgres(url: string, schema?: string): Promise<OpenedDatabas
     max: 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // Other processes' commits reach the clock once the store starts its PgChangeListener.
+  const changes = new ChangeClock();
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new ChangeClockPlugin(changes)],
+  });
   await sql`select 1`.execute(db);
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', changes, close: () => db.destroy() };
 }

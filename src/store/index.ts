@@ -3,6 +3,7 @@
  * Repositories are the only code that writes SQL; nothing above them knows the dialect.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { ChangeClock, PgChangeListener } from './change-clock.js';
 import { openDatabase, type DialectName } from './db.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AccountsRepository } from './repositories/accounts.js';
@@ -32,6 +33,8 @@ export class Store {
     readonly db: Kysely<Database>,
     readonly dialect: DialectName,
     private readonly closeFn: () => Promise<void>,
+    /** Moves whenever committed metadata a cached read depends on may have changed. */
+    readonly changes: ChangeClock = new ChangeClock(),
   ) {
     this.accounts = new AccountsRepository(db);
     this.tasks = new TasksRepository(db, dialect);
@@ -45,11 +48,17 @@ export class Store {
 
   /** Runs `fn` in one transaction with repositories bound to it. */
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
-    return this.db
-      .transaction()
-      .execute((trx: Transaction<Database>) =>
-        fn(new Store(trx, this.dialect, async () => undefined)),
-      );
+    try {
+      return await this.db
+        .transaction()
+        .execute((trx: Transaction<Database>) =>
+          fn(new Store(trx, this.dialect, async () => undefined, this.changes)),
+        );
+    } finally {
+      // The statements inside ticked before the commit; a read that started in between saw
+      // the old rows, so its cache stamp must fall behind now that they are committed.
+      this.changes.tick();
+    }
   }
 
   async close(): Promise<void> {
@@ -70,7 +79,17 @@ export async function openStore(url: string, options: { schema?: string } = {}):
       ? (options.schema ?? (await currentSchema(opened.db as Kysely<unknown>)))
       : undefined;
   await migrateToLatest(opened.db as Kysely<unknown>, schema);
-  return new Store(opened.db, opened.dialect, opened.close);
+  if (opened.dialect !== 'postgres') {
+    return new Store(opened.db, opened.dialect, opened.close, opened.changes);
+  }
+  const listener = new PgChangeListener(url, schema!);
+  await listener.start();
+  opened.changes.setExternal(listener.reading);
+  const close = async () => {
+    await listener.close();
+    await opened.close();
+  };
+  return new Store(opened.db, opened.dialect, close, opened.changes);
 }
 
 /** PostgreSQL: the first schema on the search path, where unqualified tables are created. */

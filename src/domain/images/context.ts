@@ -12,9 +12,17 @@ import type { Store } from '../../store/index.js';
 export interface InstanceUsageProbe {
   /** Of `imageIds` (every image of the region when absent), those used by instances. */
   imagesInUse(regionId: string, imageIds?: string[]): Promise<Set<string>>;
+  /**
+   * true when the answers come from the metadata store alone, so its change clock covers them
+   * and DescribeImages answers may be cached; a probe with any other source leaves it unset.
+   */
+  readsStoreOnly?: boolean;
 }
 
-export const NO_INSTANCES: InstanceUsageProbe = { imagesInUse: async () => new Set() };
+export const NO_INSTANCES: InstanceUsageProbe = {
+  imagesInUse: async () => new Set(),
+  readsStoreOnly: true,
+};
 
 /** The dependencies of the image functions, e.g. `{ store, now: Date.now, usage: NO_INSTANCES }`. */
 export interface ImageContext {

@@ -62,6 +62,11 @@ export class ImageService {
     this.usage = probe;
   }
 
+  /** Do catalogue reads depend on nothing but the store (so its change clock covers them)? */
+  get readsStoreOnly(): boolean {
+    return this.usage.readsStoreOnly === true;
+  }
+
   // ---------------------------------------------------------------- seeding
 
   /** Adds the system images missing in each region; safe to run on every start. */

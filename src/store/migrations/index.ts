@@ -10,6 +10,7 @@ import * as m0004 from './0004-client-tokens.js';
 import * as m0005 from './0005-blobs.js';
 import * as m0006 from './0006-buckets-roles.js';
 import * as m0007 from './0007-image-counts.js';
+import * as m0008 from './0008-change-notify.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': m0001,
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-blobs': m0005,
   '0006-buckets-roles': m0006,
   '0007-image-counts': m0007,
+  '0008-change-notify': m0008,
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -123,6 +123,10 @@ const describeImages = defineAction(
         pageSize: 1,
       });
     },
+    // The answer is a function of the account, the query and the store, so repeats come from the
+    // gateway's response cache until the store changes — unless an instance-usage probe (Usage,
+    // inUse) with another source is installed.
+    cacheable: (services) => services.images.readsStoreOnly,
   },
 );
 
