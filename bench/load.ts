@@ -52,6 +52,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   /** CPU time (user + system) the server process spent per request, in µs. */
   serverCpuUs: number;
+  /** The system (kernel) part of it: mostly the loopback TCP work of sending the answers. */
+  serverSysUs: number;
 }
 
 function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<number> {
@@ -76,13 +78,13 @@ function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<numbe
 }
 
 /** The server process's CPU time so far, in µs; the child answers `'cpu'` with `{cpu}`. */
-export function serverCpu(child: ChildProcess): Promise<number> {
+export function serverCpu(child: ChildProcess): Promise<NodeJS.CpuUsage> {
   return new Promise((resolve) => {
     const onMessage = (m: unknown) => {
       const usage = (m as { cpu?: NodeJS.CpuUsage }).cpu;
       if (!usage) return;
       child.off('message', onMessage);
-      resolve(usage.user + usage.system);
+      resolve(usage);
     };
     child.on('message', onMessage);
     child.send('cpu');
@@ -142,7 +144,9 @@ export async function runScenario(
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
     requestsPerSecond: options.requests / elapsedS,
-    serverCpuUs: (cpuAfter - cpuBefore) / options.requests,
+    serverCpuUs:
+      (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / options.requests,
+    serverSysUs: (cpuAfter.system - cpuBefore.system) / options.requests,
   };
 }
 

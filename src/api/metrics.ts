@@ -20,8 +20,30 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** Label sets seen so far, bound once: prom-client hashes a label object on every call. */
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly latencyTimers = new Map<string, { observe(seconds: number): void }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ecsimg_' });
+  }
+
+  /** Counts one finished request and its duration (seconds since `startedNs`). */
+  observe(action: string, status: number, code: string, startedNs: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    let timer = this.latencyTimers.get(action);
+    if (!timer) {
+      timer = this.latency.labels({ action });
+      this.latencyTimers.set(action, timer);
+    }
+    timer.observe(seconds);
+    const key = `${action}\n${status}\n${code}`;
+    let counter = this.requestCounters.get(key);
+    if (!counter) {
+      counter = this.requests.labels({ action, status, code });
+      this.requestCounters.set(key, counter);
+    }
+    counter.inc();
   }
 
   /** Exposes the gateway's response cache: lookups by result, and the answers it holds. */

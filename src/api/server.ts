@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ACTIONS } from './actions/index.js';
+import { ACTIONS, ACTIONS_BY_NAME } from './actions/index.js';
 import type { Services } from './context.js';
 import { errorsRoute } from './errors-route.js';
 import { Gateway } from './gateway.js';
@@ -39,7 +39,7 @@ export async function buildServer(
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const rpc = async (req: FastifyRequest) => {
-    const stopTimer = metrics.latency.startTimer();
+    const started = process.hrtime.bigint();
     const result = await gateway.handle(
       {
         method: req.method,
@@ -49,8 +49,9 @@ export async function buildServer(
       },
       req.headers.host ?? 'ecsimg',
     );
-    stopTimer({ action: result.action });
-    metrics.requests.inc({ action: result.action, status: result.status, code: result.code ?? '' });
+    // Action names come from the caller: only declared ones become label values.
+    const action = ACTIONS_BY_NAME.has(result.action) ? result.action : 'unknown';
+    metrics.observe(action, result.status, result.code ?? '', started);
     return result;
   };
 
