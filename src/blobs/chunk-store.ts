@@ -83,16 +83,6 @@ export function chunkAddress(data: Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-/**
- * `chunkAddress` hashed on the libuv thread pool (WebCrypto's digest runs there), so hashing a
- * disk's blocks leaves the event loop free to read the next ones: on 2 cores, hashing on the
- * main thread took a sixth of an import's main-thread time (bench/README.md).
- */
-export async function chunkAddressAsync(data: Buffer): Promise<string> {
-  const digest = await crypto.webcrypto.subtle.digest('SHA-256', data);
-  return Buffer.from(digest).toString('hex');
-}
-
 /** Refuses an address that could escape a folder or break an S3 key. */
 export function checkAddress(address: string): string {
   if (!CHUNK_ADDRESS_PATTERN.test(address)) {

@@ -3,44 +3,14 @@
  * was asked, and the caller awaits batches in submission order, so output order is preserved
  * without any reordering buffer.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../common/worker.js';
 import type { DeflateJob, DeflateResult } from './deflate-worker.js';
 
 interface Pending {
   resolve: (r: DeflateResult) => void;
   reject: (e: Error) => void;
-}
-
-/**
- * The worker file sits next to this module: `.js` when running compiled. Under vitest or tsx the
- * module is `.ts`; `--import tsx` in a worker's execArgv does not
- * make Node 20 load a `.ts` worker entry, so a tiny eval'd bootstrap registers tsx's ESM hooks
- * inside the worker and then imports the `.ts` file.
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./deflate-worker.js', here));
-
-  // Resolved from this package, not from the process's working directory.
-  const workerUrl = new URL('./deflate-worker.ts', here).href;
-  const bootstrap =
-    `import(${JSON.stringify(tsxEsmApi(here))})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); })`;
-  return new Worker(bootstrap, { eval: true });
-}
-
-/** URL of tsx's ESM register API, resolved from this package (not the working directory). */
-function tsxEsmApi(from: string): string {
-  const require = createRequire(from);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  const entry: string = manifest.exports['./esm/api'].import.default;
-  return pathToFileURL(join(dirname(manifestPath), entry)).href;
 }
 
 export class DeflatePool {
@@ -51,7 +21,7 @@ export class DeflatePool {
 
   constructor(threads = availableParallelism()) {
     for (let i = 0; i < Math.max(1, threads); i++) {
-      const worker = startWorker();
+      const worker = startSiblingWorker(import.meta.url, 'deflate-worker');
       worker.on('message', (r: DeflateResult) => this.settle(r));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
