@@ -42,7 +42,12 @@ export interface ManifestWriteStats {
 
 export interface ManifestWriterOptions {
   chunks: ChunkStore;
-  /** Blocks hashed and stored at once (default 4): hashing one overlaps storing the others. */
+  /**
+   * Blocks hashed and stored at once (default 8): while some wait for their chunk's fdatasync,
+   * others are read, hashed and written. Measured on the 4 GiB / 1 GiB-data bench image (fs
+   * store, 2 vCPU, medians of 5–6 alternating runs): 4 → 2.2 s, 8 → 1.5 s, 12–16 → 1.3–1.7 s;
+   * each block in flight holds one 4 MiB buffer.
+   */
   concurrency?: number;
   /**
    * Called for each data block after hashing and before its chunk is stored or reused. Record
@@ -110,7 +115,7 @@ export class ManifestWriter {
   private failure: unknown;
 
   constructor(private readonly options: ManifestWriterOptions) {
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.concurrency = Math.max(1, options.concurrency ?? 8);
   }
 
   async write(source: ExtentSource): Promise<ManifestWriteResult> {
