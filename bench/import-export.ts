@@ -3,7 +3,10 @@
  * timings swing between sessions on this VM, so only same-session ratios mean anything).
  *
  *   node --import tsx bench/import-export.ts [--runs 3] [--dir /var/tmp/ecsimg-bench-ie] [--keep]
- *     [--sizes 1,4] [--cases import,qcow2,vhd] [--profile DIR]
+ *     [--sizes 1,4] [--cases import,qcow2,vhd] [--profile DIR] [--source]
+ *
+ * Our side runs the compiled build (`tsc -p tsconfig.build.json` into dist/ first, as `npm
+ * start` runs it); `--source` runs the TypeScript sources through tsx instead.
  *
  * `--profile DIR` runs each of our children under `--cpu-prof` (profiles in DIR; summarise them
  * with bench/cpu-profile-summary.ts). Wall time swings with the machine's load (2 cores shared
@@ -28,6 +31,7 @@ const SEED = 20240702;
 const BUCKET = 'bench';
 const KEY = 'disk.qcow2';
 const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '..');
 
 interface Measure {
   ms: number;
@@ -39,12 +43,35 @@ interface Measure {
 
 // ------------------------------------------------------------------------------- child side
 
+/**
+ * Where our side's modules come from: the compiled build (`dist/`, what `npm start` runs; made
+ * by the parent before the first measurement), or with `--source` the TypeScript sources through
+ * tsx, whose worker threads also load tsx (~0.5 s of CPU per import in their start-up alone).
+ */
+type Modules = [
+  typeof import('../src/config/index.js'),
+  typeof import('../src/log/index.js'),
+  typeof import('../src/start/services.js'),
+  typeof import('../src/start/worker.js'),
+  typeof import('../src/domain/import-export/index.js'),
+];
+async function load(fromSource: boolean): Promise<Modules> {
+  const root = fromSource ? '../src' : '../dist';
+  const paths = [
+    'config/index.js',
+    'log/index.js',
+    'start/services.js',
+    'start/worker.js',
+    'domain/import-export/index.js',
+  ];
+  return (await Promise.all(paths.map((p) => import(`${root}/${p}`)))) as Modules;
+}
+
 async function child(mode: string, dataDir: string, arg: string): Promise<void> {
-  const { loadConfig } = await import('../src/config/index.js');
-  const { silentLogger } = await import('../src/log/index.js');
-  const { buildServices } = await import('../src/start/services.js');
-  const { createWorker } = await import('../src/start/worker.js');
-  const { startImport, startExport } = await import('../src/domain/import-export/index.js');
+  const [{ loadConfig }, { silentLogger }, { buildServices }, { createWorker }, io] = await load(
+    process.env.ECSIMG_BENCH_FROM_SOURCE === '1',
+  );
+  const { startImport, startExport } = io;
 
   const config = loadConfig(
     {
@@ -210,6 +237,18 @@ async function main(): Promise<void> {
   const sizes = opt('--sizes', '1,4').split(',').map(Number);
   const cases = new Set(opt('--cases', 'import,qcow2,vhd').split(','));
   const profile = opt('--profile', '');
+  if (args.includes('--source')) process.env.ECSIMG_BENCH_FROM_SOURCE = '1';
+  else {
+    const built = spawnSync(
+      path.join(ROOT, 'node_modules/.bin/tsc'),
+      ['-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    if (built.status !== 0) throw new Error(`tsc -p tsconfig.build.json: ${built.stdout}`);
+  }
   if (profile) {
     profileDir = path.resolve(profile);
     fs.mkdirSync(profileDir, { recursive: true });
