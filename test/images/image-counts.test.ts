@@ -5,31 +5,26 @@
  */
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImageService } from '../../src/domain/images/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
 import type { ImageRow, ImageSearch } from '../../src/store/repositories/images.js';
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { BACKENDS } from '../helpers/databases.js';
+import { openSeededStore, type SeededStore } from '../helpers/stores.js';
 
 const REGION = 'cn-hangzhou';
 const OWNER = '1111111111111111';
 const OTHER = '2222222222222222';
 
 describe.each(BACKENDS)('image counts (%s)', (backend) => {
-  let database: TestDatabase;
+  let seeded: SeededStore;
   let store: Store;
   let template: ImageRow;
   let serial = 0;
 
   beforeEach(async () => {
-    database = await createTestDatabase(backend);
-    store = await openStore(database.url, { schema: database.schema });
-    await new ImageService(store).seedSystemImages([REGION]);
-    template = (await store.db.selectFrom('images').selectAll().limit(1).executeTakeFirst())!;
+    seeded = await openSeededStore(backend, REGION);
+    ({ store, template } = seeded);
   });
-  afterEach(async () => {
-    await store.close();
-    await database.drop();
-  });
+  afterEach(() => seeded.close());
 
   const image = (patch: Partial<ImageRow>): ImageRow => ({
     ...template,

@@ -5,10 +5,10 @@
  */
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ImageService } from '../../src/domain/images/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { ImageRow } from '../../src/store/repositories/images.js';
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { BACKENDS, type TestDatabase } from '../helpers/databases.js';
+import { openSeededStore, type SeededStore } from '../helpers/stores.js';
 
 const REGION = 'cn-hangzhou';
 
@@ -34,21 +34,17 @@ async function settled(store: Store): Promise<number> {
 }
 
 describe.each(BACKENDS)('change clock (%s)', (backend) => {
+  let seeded: SeededStore;
   let database: TestDatabase;
   let store: Store;
   let template: ImageRow;
   let serial = 0;
 
   beforeEach(async () => {
-    database = await createTestDatabase(backend);
-    store = await openStore(database.url, { schema: database.schema });
-    await new ImageService(store).seedSystemImages([REGION]);
-    template = (await store.db.selectFrom('images').selectAll().limit(1).executeTakeFirst())!;
+    seeded = await openSeededStore(backend, REGION);
+    ({ database, store, template } = seeded);
   });
-  afterEach(async () => {
-    await store.close();
-    await database.drop();
-  });
+  afterEach(() => seeded.close());
 
   const image = (): ImageRow => ({
     ...template,
