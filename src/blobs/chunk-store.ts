@@ -47,6 +47,12 @@ export interface ChunkStore {
    */
   put(data: Buffer, options?: { address?: string }): Promise<PutChunkResult>;
   /**
+   * Makes every chunk `put` so far (written or reused) durable under its address — the fs
+   * backend flushes the folders its renames went into. Call it before publishing a manifest that
+   * refers to them. Backends whose writes are durable when they return need not have it.
+   */
+  sync?(): Promise<void>;
+  /**
    * The chunk's bytes; throws `ChunkNotFoundError` when absent. With `into`, a backend may read
    * into that buffer (when the chunk fits) and return a view of it instead of a new buffer.
    */

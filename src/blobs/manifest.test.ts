@@ -217,6 +217,24 @@ describe('manifests', () => {
     expect(new Set(manifest.blocks.map((b) => b.address)).size).toBe(1);
   });
 
+  it('syncs the chunk store once, after the last block is stored', async () => {
+    const events: string[] = [];
+    const watched = Object.assign(Object.create(chunks) as FsChunkStore, {
+      put: async (data: Buffer, options?: { address?: string }) => {
+        events.push('put');
+        return chunks.put(data, options);
+      },
+      sync: async () => {
+        events.push('sync');
+      },
+    });
+    const source = sparseSource(3 * CHUNK_SIZE_BYTES, [
+      { offset: 0, data: crypto.randomBytes(3 * CHUNK_SIZE_BYTES) },
+    ]);
+    await new ManifestWriter({ chunks: watched }).write(source);
+    expect(events).toEqual(['put', 'put', 'put', 'sync']);
+  });
+
   it('reports each block before its chunk is stored, and resumes without rewriting', async () => {
     const source = sparseSource(3 * CHUNK_SIZE_BYTES, [
       { offset: 0, data: crypto.randomBytes(2 * CHUNK_SIZE_BYTES + 10) },

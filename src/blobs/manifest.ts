@@ -176,6 +176,8 @@ export class ManifestWriter {
     if (expected < virtualSize) {
       throw new Error(`extents ended at ${expected}, before the virtual size ${virtualSize}`);
     }
+    // Every chunk the manifest names must survive a power loss before anyone publishes it.
+    await this.options.chunks.sync?.();
 
     this.blocks.sort((a, b) => a.index - b.index);
     return {

@@ -201,4 +201,33 @@ describe('chunk store: fs specifics', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('flushes the folders a chunk was renamed into, and those it made, before a manifest needs it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsimg-chunks-'));
+    try {
+      const store = new FsChunkStore(dir);
+      const data = crypto.randomBytes(10_000);
+      const leaf = path.dirname(store.pathOf(sha256(data)));
+      await store.put(data);
+      // The leaf folder holds the rename; it and its parent are new entries of their parents.
+      expect(store.awaitingSync).toEqual([dir, path.dirname(leaf), leaf].sort());
+      await store.sync();
+      expect(store.awaitingSync).toEqual([]);
+
+      // Reusing a stored chunk flushes its folder again: its first writer may have died before
+      // its own sync.
+      await store.put(data);
+      expect(store.awaitingSync).toEqual([leaf]);
+      // A folder removed meanwhile (the collector emptied it) is nothing to flush, not an error.
+      fs.rmSync(path.dirname(leaf), { recursive: true });
+      await expect(store.sync()).resolves.toBeUndefined();
+
+      // Without durability nothing waits.
+      const fast = new FsChunkStore(dir, { durable: false });
+      await fast.put(crypto.randomBytes(1000));
+      expect(fast.awaitingSync).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

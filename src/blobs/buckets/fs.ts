@@ -113,6 +113,7 @@ export class FsObjectStore implements ObjectStore {
       await fsp.access(this.bucketDir(bucket));
       await fsp.mkdir(path.dirname(final), { recursive: true });
       await fsp.rename(temp, final);
+      await syncFolders(path.dirname(final), this.bucketDir(bucket));
     } catch (err) {
       await fsp.rm(temp, { force: true });
       throw err;
@@ -209,6 +210,24 @@ async function walk(dir: string, keyPrefix: string, out: ObjectInfo[]): Promise<
 }
 
 /** Removes folders emptied by a delete, up to (not including) the bucket's folder. */
+/**
+ * Flushes `dir` and each folder above it up to `top` (the bucket's): the object's bytes were
+ * flushed before its rename, but the rename, and folders `mkdir` made for a key's slashes, are
+ * only durable once the folders holding them are. A folder an earlier object left durable costs
+ * little to flush again.
+ */
+async function syncFolders(dir: string, top: string): Promise<void> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const handle = await fsp.open(at, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (at === top || path.dirname(at) === at || !at.startsWith(top)) return;
+  }
+}
+
 async function pruneEmptyFolders(dir: string, stop: string): Promise<void> {
   for (let d = dir; d.startsWith(stop) && d !== stop; d = path.dirname(d)) {
     try {
@@ -276,6 +295,7 @@ class FsObjectWriteStream extends Writable implements ObjectWriteStream {
       await fsp.access(this.bucketDir);
       await fsp.mkdir(path.dirname(this.final), { recursive: true });
       await fsp.rename(this.temp, this.final);
+      await syncFolders(path.dirname(this.final), this.bucketDir);
       this.committed = true;
       this.resolve(infoOf(this.key, await fsp.stat(this.final)));
     })().then(() => cb(), cb);
