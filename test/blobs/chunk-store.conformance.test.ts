@@ -202,7 +202,7 @@ describe('chunk store: fs specifics', () => {
     }
   });
 
-  it('flushes the folders a chunk was renamed into, and those it made, before a manifest needs it', async () => {
+  it('flushes the folders chunks were renamed into and the ones it made', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecsimg-chunks-'));
     try {
       const store = new FsChunkStore(dir);
