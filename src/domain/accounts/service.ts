@@ -34,9 +34,13 @@ export interface AdminPreset {
 
 const ACCOUNT_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
-function newAccountId(): string {
-  const digits = crypto.randomInt(1, 10).toString() + randomToken(15, '0123456789');
-  return digits;
+/**
+ * Sixteen digits, like the cloud's account UIDs, led by 1–8 so that every id stays below
+ * Number.MAX_SAFE_INTEGER (9007199254740991): the wire carries `ImageOwnerId` as a JSON number
+ * and the SDKs parse it into a double, so a larger id would come back as a different account.
+ */
+export function newAccountId(): string {
+  return crypto.randomInt(1, 9).toString() + randomToken(15, '0123456789');
 }
 
 export interface RamUserSummary {
