@@ -328,7 +328,7 @@ async function main(): Promise<void> {
 // ---------------------------------------------------------------- gateway alone (no HTTP)
 
 /**
- * `Gateway.handle` DescribeImages (Bearer) in this process, one request at a time: CPU and wall
+ * `Gateway.handle` DescribeImages (Bearer and ACS3) in this process, one request at a time: CPU and wall
  * time per request without sockets, HTTP parsing or Fastify — quick to repeat while working on
  * the hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
  */
@@ -344,9 +344,20 @@ async function gatewayAlone(
     headers: { authorization: `Bearer ${fixture.admin.apiKey}` },
     body: Buffer.alloc(0),
   });
+  const signed = (params: Record<string, string>) => (): RawRequest => {
+    const s = signAcs3({
+      action: 'DescribeImages',
+      params,
+      host: 'bench.invalid',
+      accessKeyId: fixture.admin.accessKeyId,
+      accessKeySecret: fixture.admin.accessKeySecret,
+    });
+    return { method: 'POST', url: s.path, headers: s.headers, body: Buffer.alloc(0) };
+  };
   const cases = [
-    ['default', request({ RegionId: REGION })],
-    ['filtered/50', request({ RegionId: REGION, ...FILTERED })],
+    ['default, Bearer', request({ RegionId: REGION })],
+    ['default, ACS3', signed({ RegionId: REGION })],
+    ['filtered/50, Bearer', request({ RegionId: REGION, ...FILTERED })],
   ] as const;
 
   const profileDir = process.env.ECSIMG_BENCH_CPU_PROFILE;
@@ -354,8 +365,9 @@ async function gatewayAlone(
   const lines: string[] = [];
   try {
     for (const [name, make] of cases) {
-      const measure = async (count: number) => {
-        const requests = Array.from({ length: count }, make);
+      // Requests are made (and signed) before each timed loop and outside the profile.
+      const measure = async (requests: RawRequest[]) => {
+        const count = requests.length;
         const cpu = process.cpuUsage();
         const wall = process.hrtime.bigint();
         for (const req of requests) {
@@ -368,22 +380,24 @@ async function gatewayAlone(
           wallMs: Number(process.hrtime.bigint() - wall) / 1e6 / count,
         };
       };
-      await measure(options.warmup);
+      await measure(Array.from({ length: options.warmup }, make));
+      const timed = Array.from({ length: options.requests }, make);
       if (session) {
         session.connect();
         await session.post('Profiler.enable');
         await session.post('Profiler.start');
       }
-      const { cpuUs, wallMs } = await measure(options.requests);
+      const { cpuUs, wallMs } = await measure(timed);
       if (session) {
         const { profile } = await session.post('Profiler.stop');
-        const file = path.join(profileDir!, `describe-images-${backend}-${name.replace('/', '-')}`);
+        const slug = name.replace(/[^a-z0-9]+/gi, '-');
+        const file = path.join(profileDir!, `describe-images-${backend}-${slug}`);
         fs.mkdirSync(profileDir!, { recursive: true });
         fs.writeFileSync(`${file}.cpuprofile`, JSON.stringify(profile));
         session.disconnect();
       }
       lines.push(
-        `${backend} Gateway.handle DescribeImages ${name}, Bearer: ` +
+        `${backend} Gateway.handle DescribeImages ${name}: ` +
           `${cpuUs.toFixed(0)} µs CPU, ${wallMs.toFixed(2)} ms wall per request`,
       );
     }
