@@ -11,7 +11,9 @@
  *   statement, except on tables that cached reads never look at (`QUIET_TABLES`), and
  *   `Store.transaction` ticks again after each commit;
  * - other processes on SQLite: `PRAGMA data_version`, which SQLite changes for a connection
- *   whenever another connection commits (read per request; a few hundred nanoseconds);
+ *   whenever another connection commits. Running it costs 2–5 µs, a sizeable part of a cached
+ *   answer, so it runs at most once per millisecond (`sampleEvery`): another process's commit is
+ *   seen within a millisecond, as on PostgreSQL;
  * - other processes on PostgreSQL: statement triggers on the catalogue's tables send a
  *   notification (migration 0008) that a listening connection turns into a tick. Between
  *   another process's commit and its notification arriving (well under a millisecond on one
@@ -84,6 +86,27 @@ export class ChangeClock {
     this.lastExternal = external();
     this.ticks++;
   }
+}
+
+/**
+ * `read`, run at most once per `intervalMs` (monotonic time); calls in between return the last
+ * value. For an external source that is costly to ask on every read.
+ */
+export function sampleEvery(
+  intervalMs: number,
+  read: () => unknown,
+  now: () => number = performance.now.bind(performance),
+): () => unknown {
+  let value: unknown;
+  let readAt = -Infinity;
+  return () => {
+    const t = now();
+    if (t - readAt >= intervalMs) {
+      value = read();
+      readAt = t;
+    }
+    return value;
+  };
 }
 
 /** Ticks `clock` after each statement that can change what a cached read sees. */

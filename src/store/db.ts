@@ -7,7 +7,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
-import { ChangeClock, ChangeClockPlugin } from './change-clock.js';
+import { ChangeClock, ChangeClockPlugin, sampleEvery } from './change-clock.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -48,7 +48,7 @@ function openSqlite(file: string): OpenedDatabase {
   // data_version changes for this connection whenever another one (an `ecsimg worker`)
   // commits; this connection's own writes tick the clock through the plugin.
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
-  const changes = new ChangeClock(() => dataVersion.get());
+  const changes = new ChangeClock(sampleEvery(1, () => dataVersion.get()));
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
     plugins: [new ChangeClockPlugin(changes)],

@@ -139,6 +139,23 @@ describe('signature failures', () => {
     expect(((await replay.json()) as any).Code).toBe('SignatureNonceUsed');
   });
 
+  it('verifies ACS3 over the sorted, re-encoded query whatever order and escapes were sent', async () => {
+    const params = { RegionId: 'cn-hangzhou', ImageName: "网站 web*(1)'~", PageSize: '5' };
+    const req = acs3Request(t, 'DescribeImages', params);
+    // The same parameters sent in reverse order, spaces as `+` and `~` escaped: the signature
+    // covers the decoded values in canonical form, not the raw query text.
+    const [base, query] = req.url.split('?');
+    const resent = query
+      .split('&')
+      .reverse()
+      .map((pair) => pair.replace(/%20/g, '+').replace(/~/g, '%7E'))
+      .join('&');
+    expect(resent).not.toBe(query);
+    const res = await fetch(`${base}?${resent}`, req.init);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as any).TotalCount).toBe(0);
+  });
+
   it('refuses an ACS3 request whose body does not match x-acs-content-sha256', async () => {
     const req = acs3Request(t, 'DescribeRegions', {});
     const res = await fetch(req.url, { ...req.init, body: 'tampered=1' });

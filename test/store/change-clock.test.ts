@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleEvery } from '../../src/store/change-clock.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { ImageRow } from '../../src/store/repositories/images.js';
 import { BACKENDS, type TestDatabase } from '../helpers/databases.js';
@@ -32,6 +33,27 @@ async function settled(store: Store): Promise<number> {
     last = now;
   }
 }
+
+describe('sampleEvery', () => {
+  it('asks its source again only once the interval has passed', () => {
+    let t = 100;
+    let version = 0;
+    let asked = 0;
+    const read = sampleEvery(
+      1,
+      () => (asked++, version),
+      () => t,
+    );
+    expect(read()).toBe(0);
+    version = 1;
+    t += 0.5;
+    expect(read()).toBe(0); // within the interval: the last value, the source is not asked
+    expect(asked).toBe(1);
+    t += 0.5;
+    expect(read()).toBe(1);
+    expect(asked).toBe(2);
+  });
+});
 
 describe.each(BACKENDS)('change clock (%s)', (backend) => {
   let seeded: SeededStore;

@@ -101,6 +101,7 @@ function groupIndexed(flat: Flat, prefix: string): Map<number, Flat> {
     group[dot < 0 ? '' : rest.slice(dot + 1)] = flat[key];
     groups.set(index, group);
   }
+  if (groups.size < 2) return groups;
   return new Map([...groups.entries()].sort(([a], [b]) => a - b));
 }
 

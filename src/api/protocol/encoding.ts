@@ -3,7 +3,13 @@
  * The SDKs sign RFC 3986 text (`!'()*` escaped, `~` raw, space as %20) of the *decoded* values,
  * so the server decodes first and re-encodes; it never signs the raw URL text.
  */
+
+/** RFC 3986's unreserved characters, which percent-encoding leaves as they are. */
+const UNRESERVED = /^[A-Za-z0-9_.~-]*$/;
+
 export function pct(value: string): string {
+  // Most names and values (Action, RegionId, ids) are unreserved text already: nothing to encode.
+  if (UNRESERVED.test(value)) return value;
   return encodeURIComponent(value).replace(
     /[!'()*]/g,
     (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),
@@ -29,6 +35,7 @@ export function parseFormPairs(text: string): Array<[string, string]> {
 }
 
 function decodeFormComponent(s: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s;
   const spaced = s.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(spaced);

@@ -9,6 +9,18 @@ describe('NonceCache', () => {
     expect(cache.remember('ak', 'n1', 2 * MAX_CLOCK_SKEW_MS + 1)).toBe(true);
   });
 
+  it('lets nonces expire one by one, each after its own window', () => {
+    const cache = new NonceCache();
+    const window = 2 * MAX_CLOCK_SKEW_MS;
+    cache.remember('ak', 'early', 0);
+    cache.remember('ak', 'later', 10);
+    expect(cache.remember('ak', 'probe', window + 5)).toBe(true);
+    expect(cache.size).toBe(2); // `early` left, `later` and `probe` remain
+    expect(cache.remember('ak', 'later', window + 5)).toBe(false);
+    expect(cache.remember('ak', 'later', window + 11)).toBe(true);
+    expect(cache.remember('ak', 'early', window + 11)).toBe(true);
+  });
+
   it('keeps nonces of different AccessKeys apart', () => {
     const cache = new NonceCache();
     expect(cache.remember('ak1', 'n', 0)).toBe(true);

@@ -47,7 +47,7 @@ const EMPTY_SHA256_HEX = crypto.createHash('sha256').update('').digest('hex');
 
 function sha256Hex(data: Buffer | string): string {
   if (data.length === 0) return EMPTY_SHA256_HEX;
-  return crypto.createHash('sha256').update(data).digest('hex');
+  return crypto.hash('sha256', data, 'hex');
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -142,18 +142,16 @@ function readAcs3(
     if (declaredHash !== undefined && declaredHash !== payloadHash) return false;
     if (!signedHeaders.includes('host')) return false;
 
-    const canonicalQuery = [...params.query]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${pct(k)}=${pct(v)}`)
-      .join('&');
-    const canonicalHeaders = signedHeaders
-      .map((name) => `${name}:${(header(req, name) ?? '').trim()}\n`)
-      .join('');
-    const path = req.url.split('?')[0] || '/';
+    let canonicalHeaders = '';
+    for (const name of signedHeaders) {
+      canonicalHeaders += `${name}:${(header(req, name) ?? '').trim()}\n`;
+    }
+    const q = req.url.indexOf('?');
+    const path = (q < 0 ? req.url : req.url.slice(0, q)) || '/';
     const canonicalRequest = [
       req.method.toUpperCase(),
       path,
-      canonicalQuery,
+      canonicalQueryOf(params.query),
       canonicalHeaders,
       signedHeadersText,
       declaredHash ?? payloadHash,
@@ -165,6 +163,21 @@ function readAcs3(
   };
 
   return { scheme: 'acs3', accessKeyId, nonce, verify };
+}
+
+/** The query's pairs sorted by name (code unit order, as the SDKs sort) and RFC 3986 encoded. */
+function canonicalQueryOf(query: ReadonlyArray<[string, string]>): string {
+  // The SDKs send their query sorted already; copy and sort only when it is not.
+  let sorted = query;
+  for (let i = 1; i < query.length; i++) {
+    if (query[i - 1][0] > query[i][0]) {
+      sorted = [...query].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      break;
+    }
+  }
+  let text = '';
+  for (const [k, v] of sorted) text += `${text ? '&' : ''}${pct(k)}=${pct(v)}`;
+  return text;
 }
 
 function readRpcV1(req: RawRequest, params: CollectedParams, now: number): Credential {
@@ -196,6 +209,8 @@ function readRpcV1(req: RawRequest, params: CollectedParams, now: number): Crede
  */
 export class NonceCache {
   private readonly seen = new Map<string, number>();
+  /** When the oldest entry expires: nothing needs evicting before then (or before the bound). */
+  private frontExpires = Infinity;
 
   /**
    * @param maxEntries bound on memory: past it the oldest nonces are forgotten first (they are
@@ -205,10 +220,12 @@ export class NonceCache {
 
   /** Returns false when the nonce was already used within the window. */
   remember(accessKeyId: string, nonce: string, now: number): boolean {
-    this.evict(now);
+    if (now > this.frontExpires || this.seen.size >= this.maxEntries) this.evict(now);
     const key = `${accessKeyId}\u0000${nonce}`;
     if (this.seen.has(key)) return false;
-    this.seen.set(key, now + 2 * MAX_CLOCK_SKEW_MS);
+    const expires = now + 2 * MAX_CLOCK_SKEW_MS;
+    if (this.seen.size === 0) this.frontExpires = expires;
+    this.seen.set(key, expires);
     return true;
   }
 
@@ -221,8 +238,12 @@ export class NonceCache {
    * stop at the first live one. Then trim to the bound.
    */
   private evict(now: number): void {
+    this.frontExpires = Infinity;
     for (const [key, expires] of this.seen) {
-      if (expires >= now && this.seen.size < this.maxEntries) break;
+      if (expires >= now && this.seen.size < this.maxEntries) {
+        this.frontExpires = expires;
+        break;
+      }
       this.seen.delete(key);
     }
   }
