@@ -328,16 +328,21 @@ async function main(): Promise<void> {
 // ---------------------------------------------------------------- gateway alone (no HTTP)
 
 /**
- * `Gateway.handle` DescribeImages (Bearer and ACS3) in this process, one request at a time: CPU and wall
- * time per request without sockets, HTTP parsing or Fastify — quick to repeat while working on
- * the hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
+ * `Gateway.handle` DescribeImages (Bearer and ACS3, with and without the response cache) in this
+ * process, one request at a time: CPU and wall time per request without sockets, HTTP parsing or
+ * Fastify — quick to repeat while working on the hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
  */
 async function gatewayAlone(
   backend: 'sqlite' | 'postgres',
   options: LoadOptions,
 ): Promise<string[]> {
   const fixture = await setUp(backend);
-  const gateway = new Gateway(fixture.services);
+  const cached = new Gateway(fixture.services);
+  // What a first-time or changed query costs: the same services, no response cache.
+  const uncached = new Gateway({
+    ...fixture.services,
+    config: { ...fixture.services.config, responseCacheBytes: 0 },
+  });
   const request = (params: Record<string, string>) => (): RawRequest => ({
     method: 'POST',
     url: `/?${new URLSearchParams({ Action: 'DescribeImages', Version: '2014-05-26', ...params })}`,
@@ -355,16 +360,18 @@ async function gatewayAlone(
     return { method: 'POST', url: s.path, headers: s.headers, body: Buffer.alloc(0) };
   };
   const cases = [
-    ['default, Bearer', request({ RegionId: REGION })],
-    ['default, ACS3', signed({ RegionId: REGION })],
-    ['filtered/50, Bearer', request({ RegionId: REGION, ...FILTERED })],
+    ['default, Bearer', request({ RegionId: REGION }), cached],
+    ['default, ACS3', signed({ RegionId: REGION }), cached],
+    ['filtered/50, Bearer', request({ RegionId: REGION, ...FILTERED }), cached],
+    ['default, Bearer, no cache', request({ RegionId: REGION }), uncached],
+    ['filtered/50, Bearer, no cache', request({ RegionId: REGION, ...FILTERED }), uncached],
   ] as const;
 
   const profileDir = process.env.ECSIMG_BENCH_CPU_PROFILE;
   const session = profileDir ? new inspector.Session() : undefined;
   const lines: string[] = [];
   try {
-    for (const [name, make] of cases) {
+    for (const [name, make, gateway] of cases) {
       // Requests are made (and signed) before each timed loop and outside the profile.
       const measure = async (requests: RawRequest[]) => {
         const count = requests.length;
