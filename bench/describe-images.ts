@@ -288,7 +288,7 @@ async function runBackend(backend: 'sqlite' | 'postgres', options: LoadOptions):
         `${r.requestsPerSecond.toFixed(0)} | ` +
         `${(r.requestsPerSecond / bare.requestsPerSecond).toFixed(2)} | ` +
         `${(r.requestsPerSecond / sized.requestsPerSecond).toFixed(2)} | ` +
-        `${r.serverCpuUs.toFixed(0)} | ${r.serverSysUs.toFixed(0)} |`,
+        `${r.serverCpuUs.toFixed(0)} | ${r.serverSysUs.toFixed(0)} | ${r.clientCpuUs.toFixed(0)} |`,
     ),
   ];
 }
@@ -309,8 +309,8 @@ async function main(): Promise<void> {
   ];
   const table = [
     '| backend | scenario | p50 ms | p99 ms | req/s | vs bare | vs bare 12 KB | ' +
-      'server CPU µs/req | of it sys |',
-    '|---|---|---|---|---|---|---|---|---|',
+      'server CPU µs/req | of it sys | client CPU µs/req |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const backend of backends()) {
     const [head, ...rows] = await runBackend(backend, options);

@@ -54,6 +54,11 @@ export interface LoadResult {
   serverCpuUs: number;
   /** The system (kernel) part of it: mostly the loopback TCP work of sending the answers. */
   serverSysUs: number;
+  /**
+   * CPU time this (client) process spent per request, in µs. Where it is above the server's, the
+   * scenario measured the load generator: Node's HTTP client costs more per header sent.
+   */
+  clientCpuUs: number;
 }
 
 function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<number> {
@@ -133,7 +138,9 @@ export async function runScenario(
   await runBatch(options.warmup);
   const latencies = new Float64Array(options.requests);
   const cpuBefore = await serverCpu(child);
+  const clientBefore = process.cpuUsage();
   const elapsedS = await runBatch(options.requests, latencies);
+  const client = process.cpuUsage(clientBefore);
   const cpuAfter = await serverCpu(child);
   agent.destroy();
 
@@ -147,6 +154,7 @@ export async function runScenario(
     serverCpuUs:
       (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / options.requests,
     serverSysUs: (cpuAfter.system - cpuBefore.system) / options.requests,
+    clientCpuUs: (client.user + client.system) / options.requests,
   };
 }
 
