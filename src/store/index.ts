@@ -36,7 +36,7 @@ export class Store {
     /** Moves whenever committed metadata a cached read depends on may have changed. */
     readonly changes: ChangeClock = new ChangeClock(),
   ) {
-    this.accounts = new AccountsRepository(db);
+    this.accounts = new AccountsRepository(db, dialect);
     this.tasks = new TasksRepository(db, dialect);
     this.images = new ImagesRepository(db);
     this.tags = new TagsRepository(db);

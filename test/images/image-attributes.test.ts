@@ -396,6 +396,9 @@ describe.each(BACKENDS)(
 
       it('skips deprecated and creating images, and answers empty for an unknown family', async () => {
         const older = await makeImage(t, owner, { family: 'rolling' });
+        // Creation times are milliseconds; images made in the same one tie, and the tie is
+        // broken by id, which is random.
+        await new Promise((r) => setTimeout(r, 3));
         const newer = await makeImage(t, owner, { family: 'rolling' });
         await makeImage(t, owner, { family: 'rolling', available: false });
         expect(((await fromFamily('rolling')).body as any).image.imageId).toBe(newer.id);

@@ -87,7 +87,21 @@ export async function modifyAttribute(
   }
 
   if (dryRun || Object.keys(patch).length === 0) return;
-  await ctx.store.images.update(regionId, imageId, { ...patch, updated_at: ctx.now() });
+  const update = { ...patch, updated_at: ctx.now() };
+  const name = patch.name;
+  if (name === undefined) {
+    await ctx.store.images.update(regionId, imageId, update);
+    return;
+  }
+  // The name was free when checked above; check again under the account's lock, so two renames
+  // (or a rename and a create) racing for one name cannot both take it.
+  await ctx.store.transaction(async (tx) => {
+    await tx.accounts.lock(accountId);
+    if (await tx.images.nameTaken(regionId, accountId, name, imageId)) {
+      throw new EcsError('InvalidImageName.Duplicated', { imageName: name });
+    }
+    await tx.images.update(regionId, imageId, update);
+  });
 }
 
 async function checkStatusChange(ctx: ImageContext, row: ImageRow, to: string) {

@@ -175,10 +175,10 @@ export async function createImage(
     updated_at: now,
   };
 
-  // TODO(image-name-race): the check and the insert are one transaction but not serialised, so
-  // two concurrent creates with one new name can both pass; a unique index cannot express the
-  // rule without also constraining system images, a per-account lock row would.
+  // The account is locked first: concurrent creates (and renames) for one account then check
+  // the name, and the family quota, one after another.
   return ctx.store.transaction(async (tx) => {
+    await tx.accounts.lock(input.accountId);
     if (await tx.images.nameTaken(input.regionId, input.accountId, input.name)) {
       throw new EcsError('InvalidImageName.Duplicated', { imageName: input.name });
     }

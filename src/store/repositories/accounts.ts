@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { DialectName } from '../db.js';
 import type { Database } from '../schema.js';
 import type { AccountsTable, RamUsersTable } from '../tables/accounts.js';
 
@@ -14,7 +15,29 @@ export interface AccessKeyRecord {
 
 /** Accounts, RAM users, AccessKeys and API keys. */
 export class AccountsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
+
+  /**
+   * Inside a transaction: holds the account until the transaction ends, so transactions that
+   * check an account-wide rule and then write (an image name unique in the account and region)
+   * run one after another instead of both passing the check. PostgreSQL locks the account's
+   * row; SQLite takes the database's write lock now, before the check reads, so the check sees
+   * every commit made before it.
+   */
+  async lock(accountId: string): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await sql`select id from accounts where id = ${accountId} for update`.execute(this.db);
+    } else {
+      await this.db
+        .updateTable('accounts')
+        .set({ id: accountId })
+        .where('id', '=', accountId)
+        .execute();
+    }
+  }
 
   async insertAccount(row: AccountRow): Promise<void> {
     await this.db.insertInto('accounts').values(row).execute();
