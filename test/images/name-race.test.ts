@@ -17,22 +17,25 @@ describe.each(BACKENDS)('image names under concurrency (%s)', (backend) => {
   });
   afterAll(async () => t?.close());
 
-  const codesOf = (results: PromiseSettledResult<unknown>[]) =>
-    results.filter((r) => r.status === 'rejected').map((r: any) => r.reason.code);
+  /** One call won, every other was refused as a duplicate, and one image holds the name. */
+  async function expectOneWinner(results: PromiseSettledResult<unknown>[], name: string) {
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const codes = results.filter((r) => r.status === 'rejected').map((r: any) => r.reason.code);
+    expect(new Set(codes)).toEqual(new Set(['InvalidImageName.Duplicated']));
+    const holders = await t.server.services.store.db
+      .selectFrom('images')
+      .select('id')
+      .where('owner_id', '=', owner)
+      .where('name', '=', name)
+      .execute();
+    expect(holders).toHaveLength(1);
+  }
 
   it('lets one of 20 concurrent creates with one new name through', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () => makeImage(t, owner, { name: 'raced-create' })),
     );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(new Set(codesOf(results))).toEqual(new Set(['InvalidImageName.Duplicated']));
-    const holders = await t.server.services.store.db
-      .selectFrom('images')
-      .select('id')
-      .where('owner_id', '=', owner)
-      .where('name', '=', 'raced-create')
-      .execute();
-    expect(holders).toHaveLength(1);
+    await expectOneWinner(results, 'raced-create');
   });
 
   it('lets one of 10 concurrent renames to one new name through (SDK)', async () => {
@@ -48,14 +51,6 @@ describe.each(BACKENDS)('image names under concurrency (%s)', (backend) => {
         ),
       ),
     );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(new Set(codesOf(results))).toEqual(new Set(['InvalidImageName.Duplicated']));
-    const holders = await t.server.services.store.db
-      .selectFrom('images')
-      .select('id')
-      .where('owner_id', '=', owner)
-      .where('name', '=', 'raced-rename')
-      .execute();
-    expect(holders).toHaveLength(1);
+    await expectOneWinner(results, 'raced-rename');
   });
 });
