@@ -55,6 +55,23 @@ describe.each(BACKENDS)('tags on images on %s', (backend) => {
     await expectCode(tagResources([image.id], [tag('one-more', 'v')]), 'QuotaExceed.Tags', 403);
   });
 
+  it('keeps the 20-tag limit when calls race: 10 calls of 3 new keys, 6 fit', async () => {
+    const image = await makeImage(t, owner);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, call) =>
+        tagResources(
+          [image.id],
+          Array.from({ length: 3 }, (_, i) => tag(`k${call}-${i}`, 'v')),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6);
+    for (const r of results.filter((r) => r.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason.code).toBe('QuotaExceed.Tags');
+    }
+    expect(rowsOf(await list({ resourceId: [image.id] }))).toHaveLength(18);
+  });
+
   it('accepts 50 resource IDs per call and refuses 51', async () => {
     const image = await makeImage(t, owner);
     const fifty = Array.from({ length: 50 }, () => image.id);

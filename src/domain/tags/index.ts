@@ -93,7 +93,9 @@ export class TagService {
       regionId: target.regionId,
       resourceType: target.resourceType,
     };
+    // Under the account's lock, so calls racing on one resource count each other's tags.
     await this.store.transaction(async (tx) => {
+      await tx.accounts.lock(target.accountId);
       const existing = await tx.tags.tagsOf(owner, target.resourceIds);
       for (const resourceId of target.resourceIds) {
         const keys = new Set((existing.get(resourceId) ?? []).map((t) => t.tag_key));

@@ -24,12 +24,14 @@ export class AccountsRepository {
    * Inside a transaction: holds the account until the transaction ends, so transactions that
    * check an account-wide rule and then write (an image name unique in the account and region)
    * run one after another instead of both passing the check. PostgreSQL locks the account's
-   * row; SQLite takes the database's write lock now, before the check reads, so the check sees
-   * every commit made before it.
+   * row `FOR NO KEY UPDATE`: lockers wait for each other, while inserts whose foreign keys
+   * point at the account (keys, buckets, roles) do not wait at all. SQLite takes the database's
+   * write lock now, before the check reads, so the check sees every commit made before it.
+   * Take it first in the transaction, before any other row lock, so lockers cannot deadlock.
    */
   async lock(accountId: string): Promise<void> {
     if (this.dialect === 'postgres') {
-      await sql`select id from accounts where id = ${accountId} for update`.execute(this.db);
+      await sql`select id from accounts where id = ${accountId} for no key update`.execute(this.db);
     } else {
       await this.db
         .updateTable('accounts')
