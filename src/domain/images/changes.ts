@@ -88,18 +88,19 @@ export async function modifyAttribute(
 
   if (dryRun || Object.keys(patch).length === 0) return;
   const update = { ...patch, updated_at: ctx.now() };
-  const name = patch.name;
-  if (name === undefined) {
+  const { name, family } = patch;
+  if (name === undefined && family === undefined) {
     await ctx.store.images.update(regionId, imageId, update);
     return;
   }
-  // The name was free when checked above; check again under the account's lock, so two renames
-  // (or a rename and a create) racing for one name cannot both take it.
+  // The name and the family's room were checked above; check again under the account's lock, so
+  // calls racing for one name or the family's last place (renames, creates) cannot both win.
   await ctx.store.transaction(async (tx) => {
     await tx.accounts.lock(accountId);
-    if (await tx.images.nameTaken(regionId, accountId, name, imageId)) {
+    if (name !== undefined && (await tx.images.nameTaken(regionId, accountId, name, imageId))) {
       throw new EcsError('InvalidImageName.Duplicated', { imageName: name });
     }
+    if (typeof family === 'string') await checkFamilyQuota(tx, regionId, accountId, family);
     await tx.images.update(regionId, imageId, update);
   });
 }
