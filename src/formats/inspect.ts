@@ -23,10 +23,12 @@ export interface InspectOptions {
  * head/tail bytes; exactly one non-raw format may claim the file (two claims are format
  * confusion, e.g. a qcow2 header planted in an ISO's system area), and the claimant then
  * inspects its headers and tables with bounded reads. Never falls back to raw when a known magic
- * is present but its structure is broken: the claimant's own reasons refuse it.
+ * is present but its structure is broken: the claimant's own reasons refuse it. The source stays
+ * open: the caller closes it (or hands it to `openReader`, which then owns it).
  *
  * @example
- *   const result = await inspect(await openFileSource('disk.img'), { declaredFormat: 'qcow2' });
+ *   const src = await openFileSource('disk.img');
+ *   const result = await inspect(src, { declaredFormat: 'qcow2' }).finally(() => src.close());
  *   if (!result.safe) console.error(result.reasons.map((r) => r.code));
  */
 export async function inspect(
