@@ -20,6 +20,7 @@
 import { ChunkNotFoundError, ManifestCorruptError } from '../../blobs/index.js';
 import { writeImage, type OutputFormat } from '../../formats/index.js';
 import { JobFailure, TaskStatus, type JobContext, type JobHookContext } from '../../jobs/index.js';
+import type { Store } from '../../store/index.js';
 import { EcsError } from '../errors/index.js';
 import { EXPORT_DEFAULT_ROLE } from '../roles/index.js';
 import { requireBucketForImage } from './buckets.js';
@@ -121,11 +122,9 @@ export async function checkExport(
   await requireBucketForImage(deps, req.accountId, req.bucket, req.regionId);
   await deps.roles.requireAuthorized(req.accountId, req.roleName ?? EXPORT_DEFAULT_ROLE);
 
-  const limit = deps.config.importExport.exportConcurrency;
-  const running = await countExports(deps, req);
-  if (running >= limit) {
-    throw new EcsError('ConcurrentQuotaExceed.ExportImage', { running, limit });
-  }
+  // Checked again under the account's lock when the task is inserted (startExport); this early
+  // answer keeps a DryRun truthful and spares a transaction when the quota is plainly full.
+  await requireExportCapacity(deps, deps.store, req);
 
   let dataIndex = 0;
   return mappings.map((m) => ({
@@ -141,24 +140,35 @@ export async function checkExport(
   }));
 }
 
-async function countExports(deps: ImportExportDeps, req: ExportRequest): Promise<number> {
-  let count = 0;
+/** Refuses when the account already has its quota of waiting or running exports here. */
+async function requireExportCapacity(
+  deps: ImportExportDeps,
+  store: Store,
+  req: ExportRequest,
+): Promise<void> {
+  const limit = deps.config.importExport.exportConcurrency;
+  let running = 0;
   for (const status of [TaskStatus.Waiting, TaskStatus.Processing]) {
-    const { total } = await deps.jobs.list({
+    const { total } = await store.tasks.list({
       accountId: req.accountId,
       regionId: req.regionId,
-      action: EXPORT_TASK_ACTION,
+      actions: [EXPORT_TASK_ACTION],
       status,
-      pageNumber: 1,
-      pageSize: 1,
+      offset: 0,
+      limit: 1,
     });
-    count += total;
+    running += total;
   }
-  return count;
+  if (running >= limit) {
+    throw new EcsError('ConcurrentQuotaExceed.ExportImage', { running, limit });
+  }
 }
 
 /**
- * Checks, then locks the image for export and enqueues the task in one transaction.
+ * Checks, then in one transaction under the account's lock: counts the running exports again,
+ * locks the image for export and enqueues the task. Without the lock, simultaneous requests all
+ * passed the quota check before any of them inserted its task (PostgreSQL: 8 of 8 with a quota
+ * of 2).
  *
  * @example
  *   const taskId = await startExport(services, { accountId, regionId: 'cn-hangzhou',
@@ -176,6 +186,9 @@ export async function startExport(deps: ImportExportDeps, req: ExportRequest): P
   };
 
   const taskId = await deps.store.transaction(async (tx) => {
+    // The account first, before the image's row: every locker takes them in this order.
+    await tx.accounts.lock(req.accountId);
+    await requireExportCapacity(deps, tx, req);
     if (!(await tx.images.tryLock(req.regionId, req.imageId, EXPORT_LOCK, Date.now()))) {
       const row = await tx.images.find(req.regionId, req.imageId);
       if (row?.lock_operation === 'copy-source') {
