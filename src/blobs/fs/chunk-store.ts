@@ -6,6 +6,7 @@
  * sees half a chunk and a crash leaves only a temporary file, which `cleanupTemporary` removes.
  */
 import crypto from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -21,7 +22,16 @@ export interface FsChunkStoreOptions {
   /** fsync each chunk before it becomes visible (default true): a power loss cannot leave a
    *  renamed but empty chunk behind. */
   durable?: boolean;
+  /**
+   * Write whole-page chunks with O_DIRECT when the file system takes it (default true); see
+   * `writeDirect`. Off, every chunk goes through the page cache.
+   */
+  directIo?: boolean;
 }
+
+/** O_DIRECT wants lengths (and memory) aligned to the device's blocks; a page is always enough. */
+const DIRECT_ALIGN_BYTES = 4096;
+const { O_CREAT, O_DIRECT, O_EXCL, O_WRONLY } = fsConstants;
 
 const TMP_DIR = '.tmp';
 const TRASH_DIR = '.trash';
@@ -30,12 +40,17 @@ export class FsChunkStore implements ChunkStore {
   readonly kind = 'fs' as const;
   private readonly durable: boolean;
   private readonly tmp: string;
+  /** Cleared when the file system refuses O_DIRECT itself (tmpfs on older kernels, some FUSE). */
+  private directIo: boolean;
+  /** Chunks written with O_DIRECT and through the page cache (diagnostics and tests). */
+  readonly writes = { direct: 0, buffered: 0 };
 
   constructor(
     readonly root: string,
     options: FsChunkStoreOptions = {},
   ) {
     this.durable = options.durable ?? true;
+    this.directIo = (options.directIo ?? true) && O_DIRECT !== undefined;
     this.tmp = path.join(root, TMP_DIR);
   }
 
@@ -89,17 +104,7 @@ export class FsChunkStore implements ChunkStore {
     await this.ensureDir(this.tmp);
     const temp = path.join(this.tmp, `${address}.${crypto.randomBytes(6).toString('hex')}`);
     try {
-      const handle = await fs.open(temp, 'wx');
-      try {
-        // Positioned writes of the whole chunk: `writeFile` writes in 512 KiB pieces.
-        for (let done = 0; done < data.length;) {
-          const { bytesWritten } = await handle.write(data, done, data.length - done, done);
-          done += bytesWritten;
-        }
-        if (this.durable) await handle.datasync();
-      } finally {
-        await handle.close();
-      }
+      if (!(await this.writeDirect(temp, data))) await this.writeBuffered(temp, data);
       await this.ensureDir(path.dirname(final));
       // Two writers of the same chunk both rename; the second replaces identical bytes atomically.
       await fs.rename(temp, final);
@@ -109,6 +114,57 @@ export class FsChunkStore implements ChunkStore {
       throw err;
     }
     return { address, written: true };
+  }
+
+  /**
+   * Writes the chunk with O_DIRECT: from the caller's memory straight to the device, without
+   * copying it into the page cache and writing it back later. An import writes every chunk once
+   * and flushes it at once, so the cache copy bought nothing and cost most of the import's system
+   * time: 1 GiB of 4 MiB chunks written and flushed took 1.1–1.4 s of CPU buffered against
+   * 0.13–0.16 s direct, and 0.93–1.08 s against 0.44–0.67 s of wall time (bench/README.md).
+   *
+   * Returns false, having left no file behind, when the chunk cannot go that way: a length that
+   * is not whole pages (the last block of an odd-sized disk), memory that is not page-aligned
+   * (EINVAL at the write: blocks from `sharedBlock` are aligned, other callers' buffers may not
+   * be), or a file system without O_DIRECT (EINVAL at the open: direct writes stop for good).
+   */
+  private async writeDirect(temp: string, data: Buffer): Promise<boolean> {
+    if (!this.directIo || data.length === 0 || data.length % DIRECT_ALIGN_BYTES !== 0) {
+      return false;
+    }
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(temp, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT!, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      this.directIo = false;
+      await fs.rm(temp, { force: true });
+      return false;
+    }
+    try {
+      await writeAll(handle, data);
+      // Still needed: the file's size and extents are metadata, and the device may cache.
+      if (this.durable) await handle.datasync();
+    } catch (err) {
+      await handle.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      await fs.rm(temp, { force: true });
+      return false;
+    }
+    await handle.close();
+    this.writes.direct++;
+    return true;
+  }
+
+  private async writeBuffered(temp: string, data: Buffer): Promise<void> {
+    const handle = await fs.open(temp, 'wx');
+    try {
+      await writeAll(handle, data);
+      if (this.durable) await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    this.writes.buffered++;
   }
 
   /**
@@ -257,6 +313,14 @@ export class FsChunkStore implements ChunkStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Positioned writes of the whole chunk (`writeFile` would write it in 512 KiB pieces). */
+async function writeAll(handle: fs.FileHandle, data: Buffer): Promise<void> {
+  for (let done = 0; done < data.length;) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, done);
+    done += bytesWritten;
+  }
 }
 
 async function touch(file: string): Promise<boolean> {
