@@ -113,9 +113,10 @@ describe.each(BACKENDS)('chunk store: $name', (backend) => {
     }),
   );
 
-  // s3rver keeps LastModified on an in-place copy (AWS S3 and MinIO renew it). The collector's
-  // safety does not rest on it: quarantine and re-mark protect reused chunks (see gc.ts).
-  it.skipIf(backend.name === 's3')(
+  // On S3 a touch is a self-copy; s3rver keeps LastModified on it (AWS S3 and MinIO renew it),
+  // so this also proves the store's fallback of putting the bytes again. The collector's safety
+  // does not rest on touches alone: quarantine and re-mark protect reused chunks (see gc.ts).
+  it(
     'touches a chunk that is stored again, restarting its grace period',
     withStore(async (store) => {
       const data = crypto.randomBytes(10_000);
@@ -228,6 +229,72 @@ describe('chunk store: fs specifics', () => {
       expect(fast.awaitingSync).toEqual([]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('chunk store: s3 specifics', () => {
+  /** A store on a fresh prefix whose client records the command of every request it sends. */
+  function openSpied() {
+    const client = createS3Client(s3.config);
+    const sent: string[] = [];
+    const send = client.send.bind(client);
+    let beforeCopy: (() => Promise<void>) | undefined;
+    client.send = (async (command: { constructor: { name: string } }) => {
+      const name = command.constructor.name;
+      sent.push(name);
+      if (name === 'CopyObjectCommand' && beforeCopy) await beforeCopy();
+      return send(command as Parameters<typeof send>[0]);
+    }) as typeof client.send;
+    const prefix = `t${crypto.randomBytes(4).toString('hex')}/`;
+    const store = new S3ChunkStore(client, { ...s3.config, prefix });
+    return {
+      store,
+      sent,
+      onCopy: (fn: () => Promise<void>) => (beforeCopy = fn),
+      close: async () => client.destroy(),
+    };
+  }
+
+  it('reuses a chunk within its first second with a copy alone, not a second upload', async () => {
+    const { store, sent, close } = openSpied();
+    try {
+      const data = crypto.randomBytes(10_000);
+      await store.put(data);
+      // Retry until both puts fall in one second of LastModified (almost always the first).
+      for (let i = 0; i < 5; i++) {
+        sent.length = 0;
+        const started = Date.now();
+        expect(await store.put(data)).toEqual({ address: sha256(data), written: false });
+        const commands = [...sent];
+        const [stored] = await listAll(store);
+        if (Math.floor(Date.now() / 1000) !== Math.floor(stored.modifiedMs / 1000)) continue;
+        if (Math.floor(started / 1000) !== Math.floor(stored.modifiedMs / 1000)) continue;
+        expect(commands).toEqual(['HeadObjectCommand', 'CopyObjectCommand']);
+        return;
+      }
+      throw new Error('no put fell in the second of its chunk');
+    } finally {
+      await close();
+    }
+  });
+
+  it('puts a chunk again when it vanishes between the check and the touch', async () => {
+    const { store, sent, onCopy, close } = openSpied();
+    try {
+      const data = crypto.randomBytes(10_000);
+      const { address } = await store.put(data);
+      // A collection deletes the chunk just before the writer's self-copy reaches the store.
+      onCopy(async () => {
+        onCopy(async () => undefined);
+        await store.delete(address);
+      });
+      sent.length = 0;
+      expect(await store.put(data)).toEqual({ address, written: false });
+      expect(sent).toContain('PutObjectCommand');
+      expect((await store.get(address)).equals(data)).toBe(true);
+    } finally {
+      await close();
     }
   });
 });

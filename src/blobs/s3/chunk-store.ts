@@ -2,8 +2,10 @@
  * Chunks as objects of an S3-compatible bucket: `<prefix>chunks/<address>`.
  *
  * A PUT is atomic on S3 (an object appears complete or not at all), so no temporary name is
- * needed. "Touching" an existing chunk copies it onto itself, which renews its LastModified: the
- * collector's grace period then protects a chunk a writer has just reused.
+ * needed. "Touching" an existing chunk copies it onto itself, which renews its LastModified on
+ * AWS S3 and MinIO: the collector's grace period then protects a chunk a writer has just reused.
+ * Some stores keep LastModified on a self-copy (s3rver does); when the copy reports the same
+ * second as before although a second or more has passed, the chunk's bytes are put again.
  */
 import {
   CopyObjectCommand,
@@ -47,8 +49,29 @@ export class S3ChunkStore implements ChunkStore {
     const address = options.address ?? chunkAddress(data);
     const Key = this.key(address);
 
-    if (await this.has(address)) {
-      await this.client.send(
+    const stored = await this.lastModifiedMs(Key);
+    if (stored === undefined) {
+      await this.putBytes(Key, data);
+      return { address, written: true };
+    }
+
+    // Identical bytes are stored: renew their LastModified, or put them again where the store's
+    // self-copy does not, or the chunk vanished (a collection took it) since the HEAD.
+    if (!(await this.touch(Key, stored))) await this.putBytes(Key, data);
+    return { address, written: false };
+  }
+
+  /**
+   * Copies the object onto itself; true when that renewed its LastModified, or when it need not
+   * have: LastModified has whole seconds, so a copy within the second of the old stamp cannot
+   * move it, and the old stamp is as young as a renewed one would be. That second is judged by
+   * this process's clock: on a store whose clock runs ahead, a stamp can stay unrenewed for up
+   * to the clock's lead longer.
+   */
+  private async touch(Key: string, storedMs: number): Promise<boolean> {
+    let copied: number | undefined;
+    try {
+      const res = await this.client.send(
         new CopyObjectCommand({
           Bucket: this.config.bucket,
           Key,
@@ -57,9 +80,19 @@ export class S3ChunkStore implements ChunkStore {
           Metadata: { touched: String(Date.now()) },
         }),
       );
-      return { address, written: false };
+      copied = res.CopyObjectResult?.LastModified?.getTime() ?? (await this.lastModifiedMs(Key));
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
     }
+    if (copied === undefined) return false;
 
+    const second = (ms: number) => Math.floor(ms / 1000);
+    if (second(copied) > second(storedMs)) return true;
+    return Date.now() - storedMs < 1000;
+  }
+
+  private async putBytes(Key: string, data: Buffer): Promise<void> {
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.config.bucket,
@@ -69,7 +102,19 @@ export class S3ChunkStore implements ChunkStore {
         ContentType: 'application/octet-stream',
       }),
     );
-    return { address, written: true };
+  }
+
+  /** The object's LastModified (epoch ms), undefined when there is no such object. */
+  private async lastModifiedMs(Key: string): Promise<number | undefined> {
+    try {
+      const res = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.config.bucket, Key }),
+      );
+      return res.LastModified?.getTime() ?? 0;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   async get(address: string): Promise<Buffer> {
