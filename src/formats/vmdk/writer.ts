@@ -15,8 +15,8 @@
 import { randomInt } from 'node:crypto';
 import type { ExtentSource, WriteOptions } from '../types.js';
 import { dataBlocks, StreamSink } from '../vdi/block-io.js';
-import { DeflatePool } from './deflate-pool.js';
-import { outputBytesFor } from './deflate-worker.js';
+import { WorkerPool } from '../common/worker-pool.js';
+import { outputBytesFor, type DeflateJob, type DeflateResult } from './deflate.js';
 import { streamOptimizedDescriptor } from './descriptor.js';
 import {
   COMPRESSION_DEFLATE,
@@ -43,7 +43,7 @@ const OVERHEAD_SECTORS = GRAIN_SECTORS;
 /** Grains per worker message: 4 MiB in, so messaging costs little against deflate time. */
 const BATCH_GRAINS = 64;
 const IN_FLIGHT_PER_WORKER = 2;
-/** zlib level; see deflate-worker.ts for the trade-off against qemu's level 6. */
+/** zlib level; see deflate.ts for the trade-off against qemu's level 6. */
 const DEFLATE_LEVEL = 1;
 
 /** A batch's shared buffers, reused round the ring so memory stays flat. */
@@ -55,7 +55,7 @@ interface Slot {
 interface Batch {
   slot: Slot;
   indices: number[];
-  result: ReturnType<DeflatePool['compress']>;
+  result: Promise<DeflateResult>;
 }
 
 export async function writeStreamOptimized(
@@ -90,7 +90,11 @@ export async function writeStreamOptimized(
   await sink.write(prelude);
 
   const tables = new TableWriter(sink, gdEntries, OVERHEAD_SECTORS);
-  const pool = new DeflatePool(options.threads);
+  const pool = new WorkerPool<DeflateJob, DeflateResult>(
+    import.meta.url,
+    'deflate-worker',
+    options.threads,
+  );
   const maxInFlight = pool.size * IN_FLIGHT_PER_WORKER;
   const inFlight: Batch[] = [];
   const free: Slot[] = Array.from({ length: maxInFlight + 1 }, () => ({
@@ -114,7 +118,7 @@ export async function writeStreamOptimized(
     const lbas = Float64Array.from(indices, (g) => g * GRAIN_SECTORS);
     const { input, output } = slot;
     const job = { input, output, grainBytes: GRAIN_BYTES, lbas, level: DEFLATE_LEVEL };
-    inFlight.push({ slot, indices, result: pool.compress(job) });
+    inFlight.push({ slot, indices, result: pool.run(job) });
     while (free.length === 0 || inFlight.length >= maxInFlight) await drainOne();
     slot = free.pop()!;
     staging = new Uint8Array(slot.input);
