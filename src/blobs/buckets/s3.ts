@@ -192,6 +192,8 @@ class S3ObjectWriteStream extends Writable implements ObjectWriteStream {
   private uploadId?: string;
   private readonly parts: Array<Promise<{ PartNumber: number; ETag?: string }>> = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The flush a pending `_write` runs; `_destroy` waits for it before aborting the upload. */
+  private flushing?: Promise<void>;
   private committed = false;
 
   constructor(
@@ -212,12 +214,20 @@ class S3ObjectWriteStream extends Writable implements ObjectWriteStream {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
     if (this.bufferedBytes < PART_SIZE_BYTES) return cb();
-    this.flushParts(false).then(() => cb(), cb);
+    this.flushing = this.flushParts(false);
+    this.flushing.then(() => cb(), cb);
   }
 
-  /** Sends every whole part buffered (and, at the end, the remainder) as parts. */
+  /**
+   * Sends every whole part buffered (and, at the end, the remainder) as parts. Stops once the
+   * stream is destroyed: Node calls `_destroy` without waiting for a pending `_write`, and an
+   * upload this loop went on to create or fill would then never be aborted.
+   */
   private async flushParts(final: boolean): Promise<void> {
-    while (this.bufferedBytes >= PART_SIZE_BYTES || (final && this.bufferedBytes > 0)) {
+    while (
+      !this.destroyed &&
+      (this.bufferedBytes >= PART_SIZE_BYTES || (final && this.bufferedBytes > 0))
+    ) {
       const all = Buffer.concat(this.buffered);
       const size = final ? all.length : PART_SIZE_BYTES;
       const part = all.subarray(0, size);
@@ -231,6 +241,7 @@ class S3ObjectWriteStream extends Writable implements ObjectWriteStream {
         this.uploadId = res.UploadId!;
       }
       while (this.inFlight.size >= PART_CONCURRENCY) await Promise.race(this.inFlight);
+      if (this.destroyed) return;
 
       const PartNumber = this.parts.length + 1;
       const sent = this.client
@@ -270,6 +281,8 @@ class S3ObjectWriteStream extends Writable implements ObjectWriteStream {
       } else {
         await this.flushParts(true);
         const parts = await Promise.all(this.parts);
+        // Destroyed meanwhile: `_destroy` aborts the upload; completing it would publish it.
+        if (this.destroyed) throw new Error('upload aborted');
         await this.client.send(
           new CompleteMultipartUploadCommand({
             Bucket: this.bucket,
@@ -289,6 +302,9 @@ class S3ObjectWriteStream extends Writable implements ObjectWriteStream {
     (async () => {
       this.buffered = [];
       if (this.committed) return;
+      // A flush still creating the upload or waiting for a free slot: its upload ID and parts
+      // must be known before the abort, or they would outlive it.
+      await this.flushing?.catch(() => undefined);
       if (this.uploadId) {
         await Promise.allSettled(this.parts);
         await this.client
