@@ -307,7 +307,13 @@ export async function runExport(
   return { objects };
 }
 
-/** Failed or cancelled: the image is free again (objects were never made visible). */
+/**
+ * Failed or cancelled: the image is free again. The object being written was never made
+ * visible; those of disks finished before it stay, each complete.
+ *
+ * TODO(export-cleanup): whether the cloud removes the finished disks' objects of a failed
+ * multi-disk export is not documented; we keep them.
+ */
 export async function releaseExport(
   ctx: JobHookContext<ImportExportDeps>,
   params: ExportJobParams,
