@@ -11,6 +11,7 @@ import * as m0005 from './0005-blobs.js';
 import * as m0006 from './0006-buckets-roles.js';
 import * as m0007 from './0007-image-counts.js';
 import * as m0008 from './0008-change-notify.js';
+import * as m0009 from './0009-image-search-index.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-accounts': m0001,
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-buckets-roles': m0006,
   '0007-image-counts': m0007,
   '0008-change-notify': m0008,
+  '0009-image-search-index': m0009,
 };
 
 class InCodeProvider implements MigrationProvider {
