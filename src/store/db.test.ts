@@ -53,4 +53,39 @@ describe('withStatementCache', () => {
     database.exec('alter table t add column m integer default 7');
     expect(cached.prepare('select * from t limit 1').get()).toEqual({ n: 1, m: 7 });
   });
+
+  it('builds rows of statements that name their columns, equal to better-sqlite3 objects', () => {
+    const database = open();
+    database.exec('create table r (a integer, b text, c real, d blob, "x y" text)');
+    database.exec(
+      "insert into r values (1, 'one', 1.5, x'00ff', null), (2, '二', -0.5, null, 'z')",
+    );
+    const cached = withStatementCache(database);
+    const source = 'select a, b, c, d, "x y", a + 1 as "__proto__x" from r where a >= ?';
+    const statement = cached.prepare(source);
+    const plain = database.prepare(source);
+
+    expect(statement.all(1)).toEqual(plain.all(1));
+    expect(statement.get(2)).toEqual(plain.get(2));
+    expect(statement.get(3)).toBeUndefined();
+    expect([...statement.iterate(1)]).toEqual(plain.all(1));
+    expect(Object.getPrototypeOf(statement.get(1))).toBe(Object.prototype);
+  });
+
+  it('keeps a named column list right after the schema changes under it', () => {
+    const database = open();
+    const cached = withStatementCache(database);
+    expect(cached.prepare('select n from t where n = 1').all()).toEqual([{ n: 1 }]);
+    database.exec('alter table t add column m integer default 7');
+    expect(cached.prepare('select n from t where n = 1').all()).toEqual([{ n: 1 }]);
+    expect(cached.prepare('select n, m from t where n = 1').all()).toEqual([{ n: 1, m: 7 }]);
+  });
+
+  it('answers a column called __proto__ as better-sqlite3 does (a literal key would not)', () => {
+    const database = open();
+    const source = 'select n as "__proto__", n from t where n = 1';
+    const row = withStatementCache(database).prepare(source).get() as object;
+    expect(row).toEqual(database.prepare(source).get());
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+  });
 });

@@ -64,7 +64,8 @@ export const STATEMENT_CACHE_SIZE = 500;
  * DescribeImages request's CPU (bench/describe-images.ts profile). Statements are kept by their
  * text (least recently used dropped first) and reused; SQLite re-prepares a kept statement by
  * itself when the schema changes. A statement still being iterated (a streamed query) is busy
- * and cannot run twice at once, so that case gets a fresh one.
+ * and cannot run twice at once, so that case gets a fresh one. Rows come as objects built by
+ * `rowsAsObjects` where it can.
  */
 export function withStatementCache(
   database: BetterSqlite3.Database,
@@ -80,7 +81,7 @@ export function withStatementCache(
         cache.set(source, kept);
         return kept;
       }
-      const statement = database.prepare(source);
+      const statement = rowsAsObjects(database.prepare(source));
       if (!kept) {
         cache.set(source, statement);
         if (cache.size > size) cache.delete(cache.keys().next().value!);
@@ -92,6 +93,52 @@ export function withStatementCache(
       return database.close();
     },
   } as Pick<BetterSqlite3.Database, 'prepare' | 'close'>;
+}
+
+/**
+ * A reading statement whose rows are read as arrays and made into objects by a function
+ * generated for its columns. better-sqlite3 builds each row object one property at a time
+ * through V8's API: for a page of 50 images (45 columns) that was half the read, 0.52 → 0.27 ms
+ * this way, and every row gets the same shape at once.
+ *
+ * Only for SQL without `*`: its column names are fixed by its text. A `select *` can gain or
+ * lose columns when the schema changes (SQLite re-prepares it silently), and the generated
+ * function would put values under the wrong names, so it keeps better-sqlite3's objects.
+ */
+function rowsAsObjects(statement: BetterSqlite3.Statement): BetterSqlite3.Statement {
+  if (!statement.reader || statement.source.includes('*')) return statement;
+  const names = statement.columns().map((c) => c.name);
+  // As a literal key, `__proto__` would set the prototype instead of a property.
+  if (names.includes('__proto__')) return statement;
+  const fields = names.map((name, i) => `${JSON.stringify(name)}: row[${i}]`);
+  const toObject = new Function('row', `return { ${fields.join(', ')} };`) as (
+    row: unknown[],
+  ) => unknown;
+  const raw = statement.raw(true);
+
+  // What Kysely's driver and the cache above use of a statement.
+  const wrapped: Pick<BetterSqlite3.Statement, 'source' | 'reader' | 'busy'> &
+    Record<'get' | 'all' | 'run' | 'iterate', (...params: unknown[]) => unknown> = {
+    source: raw.source,
+    reader: true,
+    get busy() {
+      return raw.busy;
+    },
+    get(...params) {
+      const row = raw.get(...params) as unknown[] | undefined;
+      return row && toObject(row);
+    },
+    all(...params) {
+      const rows = raw.all(...params) as unknown[];
+      for (let i = 0; i < rows.length; i++) rows[i] = toObject(rows[i] as unknown[]);
+      return rows;
+    },
+    run: (...params) => raw.run(...params),
+    *iterate(...params) {
+      for (const row of raw.iterate(...params)) yield toObject(row as unknown[]);
+    },
+  };
+  return wrapped as unknown as BetterSqlite3.Statement;
 }
 
 async function openPostgres(url: string, schema?: string): Promise<OpenedDatabase> {

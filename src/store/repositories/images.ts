@@ -12,10 +12,12 @@ import {
 } from 'kysely';
 import { runCompiled } from '../compiled.js';
 import type { Database } from '../schema.js';
-import type {
-  ImageDiskDeviceMappingsTable,
-  ImageSharesTable,
-  ImagesTable,
+import {
+  IMAGE_COLUMNS,
+  MAPPING_COLUMNS,
+  type ImageDiskDeviceMappingsTable,
+  type ImageSharesTable,
+  type ImagesTable,
 } from '../tables/images.js';
 
 export type ImageRow = ImagesTable;
@@ -234,7 +236,7 @@ export class ImagesRepository {
       ([region, ...list]) =>
         this.db
           .selectFrom('image_disk_device_mappings')
-          .selectAll()
+          .select(MAPPING_COLUMNS)
           .where('region_id', '=', region)
           .where('image_id', 'in', list)
           .orderBy('image_id')
@@ -365,7 +367,7 @@ export class ImagesRepository {
       ([region, ...ids]) =>
         this.db
           .selectFrom('images')
-          .selectAll()
+          .select(IMAGE_COLUMNS)
           .where('region_id', '=', region)
           .where('id', 'in', ids),
     );
@@ -465,7 +467,8 @@ export class ImagesRepository {
       parts.push(eb.and([eb('category', '=', 'custom'), eb('owner_id', '=', viewerId)]));
     }
     if (scope.shared) {
-      // Uncorrelated, so the share rows are read once (a hashed subplan / semi-join), not per image.
+      // Uncorrelated, so the share rows are read once (a hashed subplan / semi-join), not per
+      // image.
       parts.push(
         eb(
           'id',

@@ -68,6 +68,80 @@ export interface ImageDiskDeviceMappingsTable {
   content_ref: string | null;
 }
 
+/**
+ * A table's columns, named. DescribeImages reads a page's rows and disks with their columns
+ * listed, not `*`: the SQLite store builds such rows in JavaScript, twice as fast (db.ts,
+ * rowsAsObjects). A column added to an interface here must be added to its list (the compiler
+ * says so).
+ */
+function columnsOf<T>(all: Record<keyof T, true>) {
+  return Object.keys(all) as Array<keyof T & string>;
+}
+
+export const IMAGE_COLUMNS = columnsOf<ImagesTable>({
+  region_id: true,
+  id: true,
+  category: true,
+  owner_id: true,
+  name: true,
+  description: true,
+  family: true,
+  version: true,
+  status: true,
+  progress: true,
+  origin: true,
+  source_image_id: true,
+  source_region_id: true,
+  lock_operation: true,
+  os_type: true,
+  os_name: true,
+  os_name_en: true,
+  platform: true,
+  architecture: true,
+  boot_mode: true,
+  size_gib: true,
+  license_type: true,
+  is_copied: true,
+  is_public: true,
+  is_support_io_optimized: true,
+  is_support_cloudinit: true,
+  login_as_non_root_supported: true,
+  classic_network: true,
+  usable: true,
+  is_expired: true,
+  imds_support: true,
+  nvme_support: true,
+  cpu_online_upgrade: true,
+  cpu_online_downgrade: true,
+  memory_online_upgrade: true,
+  memory_online_downgrade: true,
+  secure_boot_support: true,
+  product_code: true,
+  supplier_name: true,
+  resource_group_id: true,
+  detection: true,
+  failure_reason: true,
+  created_at: true,
+  updated_at: true,
+});
+
+export const MAPPING_COLUMNS = columnsOf<ImageDiskDeviceMappingsTable>({
+  region_id: true,
+  image_id: true,
+  position: true,
+  device: true,
+  type: true,
+  size_gib: true,
+  snapshot_id: true,
+  format: true,
+  import_oss_bucket: true,
+  import_oss_object: true,
+  encrypted: true,
+  progress: true,
+  remain_time_s: true,
+  content_ref: true,
+});
+
 export interface ImageSharesTable {
   region_id: string;
   image_id: string;
