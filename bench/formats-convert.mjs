@@ -7,8 +7,9 @@
 // Builds a 4 GiB sparse raw image with 1 GiB of seeded random data in 4 MiB runs, compiles
 // src/formats with tsc into the work dir (so our side runs as plain node, like dist/), then runs
 // each case alternately ours / qemu-img under /usr/bin/time and prints median wall time, the
-// ratio ours/qemu and peak RSS. Cases: raw→qcow2, qcow2→raw, raw→vhd, and qcow2→X for every
-// other writer registered in the library (vmdk streamOptimized, vdi …).
+// ratio ours/qemu and peak RSS. Cases: raw→qcow2, qcow2→raw, raw→vhd, qcow2→X for every other
+// writer registered in the library (vmdk streamOptimized, vdi …), and raw→qcow2 -c (compressed)
+// on that image and on one of the same layout holding text-like data.
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import {
@@ -18,6 +19,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -56,15 +58,56 @@ function rng(seed) {
   };
 }
 
-function buildSource(path) {
-  if (existsSync(path)) return;
-  console.error(`building ${path} (4 GiB virtual, 1 GiB data)…`);
+/** The data slots: DATA_RUNS seeded 4 MiB-aligned places of the virtual disk, ascending. */
+function dataSlots() {
   const slots = [...Array(VIRTUAL / RUN_BYTES).keys()];
   const rand = rng(SEED);
   for (let i = slots.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [slots[i], slots[j]] = [slots[j], slots[i]];
   }
+  return slots.slice(0, DATA_RUNS).sort((a, b) => a - b);
+}
+
+/**
+ * The same layout filled with seeded text-like bytes (words, numbers, paths), which deflate
+ * shrinks to about a third like much of a real system disk: the compressed-output cases.
+ */
+function buildTextSource(path) {
+  if (existsSync(path)) return;
+  console.error(`building ${path} (4 GiB virtual, 1 GiB of text-like data)…`);
+  const words = [
+    'kernel ',
+    'module ',
+    '/usr/lib/x86_64-linux-gnu/',
+    'config=',
+    'systemd ',
+    'alpha ',
+    'beta ',
+    '0x7f45 ',
+    'ENOENT ',
+    '\n',
+    'libc.so.6 ',
+    '127.0.0.1 ',
+  ].map((w) => Buffer.from(w, 'latin1'));
+  const rand = rng(SEED + 1);
+  const run = Buffer.alloc(RUN_BYTES);
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, VIRTUAL);
+  for (const slot of dataSlots()) {
+    for (let at = 0; at < RUN_BYTES;) {
+      const word = words[Math.floor(rand() * words.length)];
+      at += word.copy(run, at);
+      if (rand() < 0.3) at += run.write(String(Math.floor(rand() * 100000)), at, 'latin1');
+    }
+    writeSync(fd, run, 0, RUN_BYTES, slot * RUN_BYTES);
+  }
+  closeSync(fd);
+}
+
+function buildSource(path) {
+  if (existsSync(path)) return;
+  console.error(`building ${path} (4 GiB virtual, 1 GiB data)…`);
   // Seeded keystream (AES-128-CTR over zeros): deterministic, incompressible, fast.
   const key = Buffer.alloc(16);
   key.writeUInt32BE(SEED, 0);
@@ -72,7 +115,7 @@ function buildSource(path) {
   const zeros = Buffer.alloc(RUN_BYTES);
   const fd = openSync(path, 'w');
   ftruncateSync(fd, VIRTUAL);
-  for (const slot of slots.slice(0, DATA_RUNS).sort((a, b) => a - b)) {
+  for (const slot of dataSlots()) {
     writeSync(fd, cipher.update(zeros), 0, RUN_BYTES, slot * RUN_BYTES);
   }
   closeSync(fd);
@@ -106,15 +149,21 @@ function buildLibrary() {
     '--strict',
     'false',
     '--noCheck',
-    join(root, 'src/formats/index.ts'),
+    // Worker entries are loaded by path, not imported: compile every file of the folder.
+    ...readdirSync(join(root, 'src/formats'), { recursive: true })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => join(root, 'src/formats', f)),
   ]);
-  // Worker files (if any format uses them) are loaded by path: compile every file of the folder.
   const child = join(out, 'bench-child.mjs');
   writeFileSync(
     child,
     `import { convert } from './formats/index.js';
-const [input, output, outputFormat, subformat] = process.argv.slice(2);
-await convert(input, output, { outputFormat, subformat: subformat || undefined });
+const [input, output, outputFormat, subformat, compress] = process.argv.slice(2);
+await convert(input, output, {
+  outputFormat,
+  subformat: subformat || undefined,
+  compress: compress === '-c',
+});
 `,
   );
   return { child, index: join(out, 'formats/index.js') };
@@ -154,6 +203,13 @@ async function main() {
     { name: 'qcow2 → raw', input: ref, from: 'qcow2', to: 'raw' },
     { name: 'raw → vhd (dynamic)', input: src, from: 'raw', to: 'vhd' },
   ];
+  // Compressed qcow2 (-c): random data (which neither side can shrink) and text-like data.
+  const text = join(DIR, 'text.raw');
+  if (ONLY.test('raw → qcow2 -c (text data)')) buildTextSource(text);
+  cases.push(
+    { name: 'raw → qcow2 -c (random data)', input: src, from: 'raw', to: 'qcow2', compress: true },
+    { name: 'raw → qcow2 -c (text data)', input: text, from: 'raw', to: 'qcow2', compress: true },
+  );
   for (const f of writableFormats()) {
     if (!['raw', 'qcow2', 'vhd'].includes(f)) {
       cases.push({
@@ -168,14 +224,16 @@ async function main() {
   const rows = [];
   for (const c of cases) {
     const out = join(DIR, `out.${c.to}`);
+    if (!ONLY.test(c.name)) continue;
     const ours = [];
     const qemu = [];
-    if (!ONLY.test(c.name)) continue;
     for (let i = 0; i < RUNS; i++) {
       // Alternate who goes first, so a noisy neighbour or writeback burst hits both sides alike.
       const runOurs = () => {
         rmSync(out, { force: true });
-        ours.push(timed(process.execPath, [lib.child, c.input, out, c.to, '']));
+        ours.push(
+          timed(process.execPath, [lib.child, c.input, out, c.to, '', c.compress ? '-c' : '']),
+        );
       };
       const runQemu = () => {
         rmSync(out, { force: true });
@@ -187,6 +245,7 @@ async function main() {
             '-O',
             qemuName[c.to],
             ...(qemuOpts[c.to] ?? []),
+            ...(c.compress ? ['-c'] : []),
             c.input,
             out,
           ]),

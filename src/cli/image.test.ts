@@ -82,6 +82,20 @@ describe('ecsimg image', () => {
     expect(j).toMatchObject({ format: 'vhd', subformat: 'fixed', safe: true });
   });
 
+  it('compresses a qcow2 with -c, and refuses -c for a format without compression', async () => {
+    const q = join(dir, 'disk.c.qcow2');
+    expect((await run('convert', raw, q, '-O', 'qcow2', '-c')).code).toBe(EXIT.ok);
+    const info = JSON.parse((await run('inspect', q, '--json')).out);
+    expect(info.features).toContain('compressed-clusters');
+    const back = join(dir, 'back.c.raw');
+    expect((await run('convert', q, back, '-O', 'raw')).code).toBe(EXIT.ok);
+    expect(readFileSync(back).equals(readFileSync(raw))).toBe(true);
+
+    const v = await run('convert', raw, join(dir, 'c.vhd'), '-O', 'vhd', '-c');
+    expect(v.code).toBe(EXIT.usage);
+    expect(v.err).toContain('cannot be compressed');
+  });
+
   it('exits 3 when the declared format disagrees, and prints the reason code', async () => {
     const r = await run('inspect', raw, '--json', '-f', 'qcow2');
     expect(r.code).toBe(EXIT.refused);

@@ -10,6 +10,7 @@ import { realpath, rm } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   FormatError,
+  COMPRESSIBLE_FORMATS,
   OUTPUT_FORMATS,
   UnsafeImageError,
   convert,
@@ -79,6 +80,7 @@ export function registerImageCommands(program: Command, io: ImageIo): void {
       formatOption('-f, --format <format>', 'refuse the input unless it is', INPUT_FORMATS),
     )
     .option('-o, --options <list>', 'output options, e.g. subformat=fixed (vhd)')
+    .option('-c, --compress', 'compress the output (qcow2; vmdk streamOptimized always is)')
     .option('-p, --progress', 'show a progress bar on stderr')
     .action(
       async (
@@ -88,10 +90,18 @@ export function registerImageCommands(program: Command, io: ImageIo): void {
           outputFormat: OutputFormat;
           format?: DiskFormat;
           options?: string;
+          compress?: boolean;
           progress?: boolean;
         },
       ) => {
         const outputOptions = parseOutputOptions(opts.options);
+        if (opts.compress && !COMPRESSIBLE_FORMATS.includes(opts.outputFormat)) {
+          throw new CliError(
+            `${opts.outputFormat} images cannot be compressed`,
+            EXIT.usage,
+            `-c applies to ${COMPRESSIBLE_FORMATS.join(' and ')}`,
+          );
+        }
         // Writing over the input would destroy it before it is read.
         const same = await Promise.all([realpath(input), realpath(output)]).then(
           ([a, b]) => a === b,
@@ -106,6 +116,7 @@ export function registerImageCommands(program: Command, io: ImageIo): void {
               outputFormat: opts.outputFormat,
               declaredFormat: opts.format,
               subformat: outputOptions.subformat,
+              compress: opts.compress,
               onProgress: bar?.update,
             }),
           );

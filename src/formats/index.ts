@@ -32,6 +32,9 @@ export { DEFAULT_LIMITS, inspect, type InspectOptions };
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['raw', 'qcow2', 'vhd', 'vmdk', 'vdi'];
 
+/** Outputs `WriteOptions.compress` applies to (vmdk streamOptimized is compressed anyway). */
+export const COMPRESSIBLE_FORMATS: readonly OutputFormat[] = ['qcow2', 'vmdk'];
+
 /** Opens a reader on an inspected source; refuses (UnsafeImageError) what the inspector refused. */
 export async function openReader(
   source: ByteSource,
@@ -60,6 +63,9 @@ export async function writeImage(
 ): Promise<{ bytesWritten: number }> {
   const module = formatModule(format as DiskFormat);
   if (!module?.write) throw new FormatError('UNSUPPORTED_FORMAT', `no writer for ${format}`);
+  if (options.compress && !COMPRESSIBLE_FORMATS.includes(format)) {
+    throw new FormatError('COMPRESSION_UNSUPPORTED', `${format} images cannot be compressed`);
+  }
 
   if (typeof out === 'string' && module.writeFile) return module.writeFile(input, out, options);
   const stream = typeof out === 'string' ? createWriteStream(out) : out;

@@ -125,6 +125,11 @@ export interface DiskReader extends ExtentSource {
 export interface WriteOptions {
   /** vhd only: `fixed` instead of the default `dynamic`. */
   subformat?: string;
+  /**
+   * qcow2 only: deflate the data clusters (`qemu-img convert -c`); clusters that do not shrink are
+   * stored as they are. Needs a file output. vmdk streamOptimized is always compressed.
+   */
+  compress?: boolean;
   /** Worker threads for compression (default: one per core). */
   threads?: number;
   signal?: AbortSignal;

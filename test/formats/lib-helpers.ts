@@ -9,6 +9,7 @@ import {
   type ByteSource,
   type InspectResult,
   type OutputFormat,
+  type WriteOptions,
 } from '../../src/formats/index.js';
 
 /**
@@ -43,6 +44,8 @@ export function boundedSource(inner: ByteSource) {
       return n;
     };
   }
+  // The holes of a sparse file read as zeros without reading them (raw sources).
+  if (inner.dataRanges) source.dataRanges = inner.dataRanges.bind(inner);
   return { source, log };
 }
 
@@ -62,7 +65,7 @@ export async function libConvert(
   input: string,
   output: string | NodeJS.WritableStream,
   format: OutputFormat,
-  options: { subformat?: string } = {},
+  options: WriteOptions = {},
 ): Promise<InspectResult> {
   const { source, log } = boundedSource(await openFileSource(input));
   const inspected = await inspect(source);

@@ -16,6 +16,12 @@ export class U32List {
     return this.buf[i];
   }
 
+  /** Replaces entry `i` (which must exist). */
+  set(i: number, v: number): void {
+    if (i >= this.length) throw new RangeError(`index ${i} past the end (${this.length})`);
+    this.buf[i] = v;
+  }
+
   last(): number | undefined {
     return this.length > 0 ? this.buf[this.length - 1] : undefined;
   }

@@ -15,27 +15,44 @@ import { QCOW2_MAGIC } from './constants.js';
  *   tables are appended after the data and the header is written last. No re-read of the input.
  * - stream (`writeQcow2Stream`): the allocation map comes first (input.map()), so header and
  *   tables can be emitted before the data in one forward-only pass (e.g. into an S3 upload).
- *
- * TODO(qcow2-compress): compressed clusters (qemu-img convert -c) are read but not written;
- * writing them needs a deflate worker pool like the vmdk writer's and a layout computed after
- * compression (compressed sizes are only known once deflated).
+ * - compressed (`options.compress`, `qemu-img convert -c`): file only, see compressed-writer.ts;
+ *   it shares this file's layout (`plan`, `metadata`) with a packed data area.
  */
 
 const CLUSTER_BITS = 16;
-const C = 2 ** CLUSTER_BITS;
+/** Cluster size: 64 KiB, qemu's default. */
+export const C = 2 ** CLUSTER_BITS;
 const L2_ENTRIES = C / 8;
 const REFCOUNTS_PER_BLOCK = C / 2; // 16-bit refcounts
 const HEADER_LENGTH = 112;
-const COPIED = 0x80000000; // bit 63 of L1/L2 entries: refcount is exactly 1
+/** Bit 63 of L1/L2 entries, in the high word: the refcount is exactly 1. */
+export const COPIED = 0x80000000;
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** 2^32 clusters of 64 KiB = 256 TiB: the guest cluster list is a u32 list. */
 const MAX_VIRTUAL_BYTES = 2 ** 32 * C;
+
+/**
+ * How the data area is laid out when it is not one host cluster per data cluster in guest order
+ * (the compressed writer packs several compressed clusters into one host cluster).
+ */
+export interface DataArea {
+  /** Host clusters the data area takes. */
+  clusters: number;
+  /** High and low words of the L2 entry of each allocated guest cluster, in `allocated` order. */
+  entryHigh: U32List;
+  entryLow: U32List;
+  /** Refcount of each host cluster of the data area. */
+  refcounts: U32List;
+}
 
 interface Plan {
   virtualSize: number;
   l1Entries: number;
   /** Guest cluster indices holding data, ascending. */
   allocated: U32List;
+  /** Present when the data area is not one plain cluster per allocated guest cluster. */
+  area?: DataArea;
+  dataClusters: number;
   /** L1 slots that get an L2 table, ascending. */
   l2Slots: number[];
   /** Cluster indices of each area. */
@@ -50,7 +67,12 @@ interface Plan {
   totalClusters: number;
 }
 
-function plan(inputSize: number, allocated: U32List, order: 'data-first' | 'tables-first'): Plan {
+export function plan(
+  inputSize: number,
+  allocated: U32List,
+  order: 'data-first' | 'tables-first',
+  area?: DataArea,
+): Plan {
   // qemu sizes disks in whole sectors and would drop a partial last sector: round up instead.
   const virtualSize = Math.ceil(inputSize / 512) * 512;
   const clusters = Math.ceil(virtualSize / C);
@@ -63,7 +85,8 @@ function plan(inputSize: number, allocated: U32List, order: 'data-first' | 'tabl
   }
 
   // Refcount blocks must also count themselves: iterate to a fixed point (two rounds at most).
-  const fixed = 1 + allocated.length + l2Slots.length + l1Clusters;
+  const dataClusters = area?.clusters ?? allocated.length;
+  const fixed = 1 + dataClusters + l2Slots.length + l1Clusters;
   let rb = 0;
   let rt = 0;
   for (;;) {
@@ -79,6 +102,8 @@ function plan(inputSize: number, allocated: U32List, order: 'data-first' | 'tabl
     virtualSize,
     l1Entries,
     allocated,
+    area,
+    dataClusters,
     l2Slots,
     refcountTable: 0,
     refcountTableClusters: rt,
@@ -97,9 +122,9 @@ function plan(inputSize: number, allocated: U32List, order: 'data-first' | 'tabl
     p.refcountBlocks = take(rb);
     p.l1 = take(l1Clusters);
     p.l2 = take(l2Slots.length);
-    p.data = take(allocated.length);
+    p.data = take(dataClusters);
   } else {
-    p.data = take(allocated.length);
+    p.data = take(dataClusters);
     p.l2 = take(l2Slots.length);
     p.l1 = take(l1Clusters);
     p.refcountTable = take(rt);
@@ -108,7 +133,7 @@ function plan(inputSize: number, allocated: U32List, order: 'data-first' | 'tabl
   return p;
 }
 
-function header(p: Plan): Buffer {
+export function header(p: Plan): Buffer {
   const h = Buffer.alloc(C);
   h.writeUInt32BE(QCOW2_MAGIC, 0);
   h.writeUInt32BE(3, 4);
@@ -128,7 +153,7 @@ function header(p: Plan): Buffer {
 }
 
 /** Yields the metadata areas as [cluster index, bytes], each at most BATCH_BYTES. */
-function* metadata(p: Plan): Generator<[number, Buffer]> {
+export function* metadata(p: Plan): Generator<[number, Buffer]> {
   // L2 tables, one per slot with data; host cluster = data area + rank in guest order.
   let k = 0;
   for (let t = 0; t < p.l2Slots.length; t++) {
@@ -136,8 +161,13 @@ function* metadata(p: Plan): Generator<[number, Buffer]> {
     const table = Buffer.alloc(C);
     const end = (slot + 1) * L2_ENTRIES;
     for (; k < p.allocated.length && p.allocated.get(k) < end; k++) {
-      const host = (p.data + k) * C;
       const at = (p.allocated.get(k) - slot * L2_ENTRIES) * 8;
+      if (p.area) {
+        table.writeUInt32BE(p.area.entryHigh.get(k), at);
+        table.writeUInt32BE(p.area.entryLow.get(k), at + 4);
+        continue;
+      }
+      const host = (p.data + k) * C;
       table.writeUInt32BE((COPIED | Math.floor(host / 2 ** 32)) >>> 0, at);
       table.writeUInt32BE(host % 2 ** 32, at + 4);
     }
@@ -158,25 +188,30 @@ function* metadata(p: Plan): Generator<[number, Buffer]> {
   }
   yield [p.refcountTable, rt];
 
-  // Refcount blocks: 1 for every cluster in [0, total), 0 after.
+  // Refcount blocks: 1 for every cluster in [0, total) but the packed data area's, 0 after.
   for (let b = 0; b < p.refcountBlockCount;) {
     const n = Math.min(p.refcountBlockCount - b, BATCH_BYTES / C);
     const blocks = Buffer.alloc(n * C);
-    const used = Math.min(n * REFCOUNTS_PER_BLOCK, p.totalClusters - b * REFCOUNTS_PER_BLOCK);
-    for (let i = 0; i < used; i++) blocks[i * 2 + 1] = 1;
+    const first = b * REFCOUNTS_PER_BLOCK;
+    const used = Math.min(n * REFCOUNTS_PER_BLOCK, p.totalClusters - first);
+    for (let i = 0; i < used; i++) {
+      const d = first + i - p.data;
+      const count = p.area && d >= 0 && d < p.dataClusters ? p.area.refcounts.get(d) : 1;
+      blocks.writeUInt16BE(count, i * 2);
+    }
     yield [p.refcountBlocks + b, blocks];
     b += n;
   }
 }
 
-function checkSize(virtualSize: number): void {
+export function checkSize(virtualSize: number): void {
   if (virtualSize > MAX_VIRTUAL_BYTES) {
     throw new FormatError('QCOW2_TOO_LARGE', `virtual size ${virtualSize} is above 256 TiB`);
   }
 }
 
 /** Splits a cluster run into sub-runs of non-zero clusters (allocated zeros are skipped). */
-function* nonZeroRuns(run: ClusterRun): Generator<ClusterRun> {
+export function* nonZeroRuns(run: ClusterRun): Generator<ClusterRun> {
   if (!isZeroRange(run.data)) {
     // Fast path: check clusters one by one only when the run is not zero as a whole.
     let s = -1;
@@ -193,6 +228,9 @@ function* nonZeroRuns(run: ClusterRun): Generator<ClusterRun> {
 
 export async function writeQcow2File(input: ExtentSource, path: string, options: WriteOptions) {
   checkSize(input.virtualSize);
+  if (options.compress) {
+    return (await import('./compressed-writer.js')).writeCompressedQcow2File(input, path, options);
+  }
   const sink = await FileSink.create(path);
   try {
     const allocated = new U32List();
@@ -227,6 +265,14 @@ export async function writeQcow2Stream(
   options: WriteOptions,
 ) {
   checkSize(input.virtualSize);
+  if (options.compress) {
+    // Tables come first in a stream, and where compressed clusters land is known only once they
+    // are deflated: that would need the whole output in memory or a second deflate pass.
+    throw new FormatError(
+      'COMPRESSION_NEEDS_FILE',
+      'a compressed qcow2 can only be written to a file, not to a stream',
+    );
+  }
 
   // Pass 1: which guest clusters hold data, from the map alone.
   const allocated = new U32List();
