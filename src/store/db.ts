@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import { ChangeClock, ChangeClockPlugin, sampleEvery } from './change-clock.js';
 import type { Database } from './schema.js';
@@ -101,12 +101,12 @@ export function withStatementCache(
  * through V8's API: for a page of 50 images (45 columns) that was half the read, 0.52 → 0.27 ms
  * this way, and every row gets the same shape at once.
  *
- * Only for SQL without `*`: its column names are fixed by its text. A `select *` can gain or
- * lose columns when the schema changes (SQLite re-prepares it silently), and the generated
- * function would put values under the wrong names, so it keeps better-sqlite3's objects.
+ * Not for SQL that reads `*`: the other statements' column names are fixed by their text, but
+ * a `select *` can gain or lose columns when the schema changes (SQLite re-prepares it
+ * silently), and the generated function would put values under the wrong names.
  */
 function rowsAsObjects(statement: BetterSqlite3.Statement): BetterSqlite3.Statement {
-  if (!statement.reader || statement.source.includes('*')) return statement;
+  if (!statement.reader || readsEveryColumn(statement.source)) return statement;
   const names = statement.columns().map((c) => c.name);
   // As a literal key, `__proto__` would set the prototype instead of a property.
   if (names.includes('__proto__')) return statement;
@@ -141,6 +141,14 @@ function rowsAsObjects(statement: BetterSqlite3.Statement): BetterSqlite3.Statem
   return wrapped as unknown as BetterSqlite3.Statement;
 }
 
+/**
+ * Does the SQL read `*` — every column of a table, whatever the schema holds when it runs?
+ * (`select *`, `t.*`, `returning *`; not `count(*)`.)
+ */
+export function readsEveryColumn(source: string): boolean {
+  return /(?:\b(?:select|all|distinct|returning)|[,./])\s*\*/i.test(source);
+}
+
 async function openPostgres(url: string, schema?: string): Promise<OpenedDatabase> {
   if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error('invalid schema name');
 
@@ -162,9 +170,54 @@ async function openPostgres(url: string, schema?: string): Promise<OpenedDatabas
   // Other processes' commits reach the clock once the store starts its PgChangeListener.
   const changes = new ChangeClock();
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: withNamedStatements(pool) }),
     plugins: [new ChangeClockPlugin(changes)],
   });
   await sql`select 1`.execute(db);
   return { db, dialect: 'postgres', changes, close: () => db.destroy() };
+}
+
+/**
+ * PostgreSQL parses and plans every unnamed statement it is sent, and planning was about half of
+ * its CPU for an uncached DescribeImages default listing (1.3–1.6 → 0.6 ms a request sent named;
+ * bench/describe-images.ts --gateway-only). Parameterized statements go out named, one name per
+ * SQL text, so each connection parses a statement once; after five runs PostgreSQL may reuse a
+ * generic plan, which it does only where it estimates it no costlier than planning anew.
+ *
+ * Left unnamed: SQL that reads `*` (another process's migration could change its columns, and a
+ * prepared statement's result columns may not change), and texts beyond the first `limit`, which
+ * bounds what every connection keeps. Named statements need session connections, as the change
+ * listener's LISTEN already does (a transaction-pooling proxy would lose them).
+ */
+export function withNamedStatements(pool: pg.Pool, limit = STATEMENT_CACHE_SIZE): PostgresPool {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < limit && !readsEveryColumn(text)) {
+      name = `ecsimg_${names.size}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+
+  const named = new WeakSet<pg.PoolClient>();
+  return {
+    async connect() {
+      const client = await pool.connect();
+      if (named.has(client)) return client;
+      named.add(client);
+      // Kysely sends a query as (text, values), or a cursor object for a stream.
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      client.query = ((...args: unknown[]) => {
+        const [text, values] = args;
+        const name =
+          typeof text === 'string' && Array.isArray(values) && values.length
+            ? nameOf(text)
+            : undefined;
+        return name ? query({ name, text, values }) : query(...args);
+      }) as typeof client.query;
+      return client;
+    },
+    end: () => pool.end(),
+  };
 }

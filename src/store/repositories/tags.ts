@@ -5,7 +5,7 @@
 import { sql, type Kysely, type SqlBool, type Expression } from 'kysely';
 import { runCompiled } from '../compiled.js';
 import type { Database } from '../schema.js';
-import type { TagsTable } from '../tables/tags.js';
+import { TAG_COLUMNS, type TagsTable } from '../tables/tags.js';
 
 export type TagRow = TagsTable;
 
@@ -52,7 +52,7 @@ export class TagsRepository {
       ([account, region, type, ...ids]) =>
         this.db
           .selectFrom('tags')
-          .selectAll()
+          .select(TAG_COLUMNS)
           .where('account_id', '=', account)
           .where('region_id', '=', region)
           .where('resource_type', '=', type as TagOwner['resourceType'])

@@ -1,4 +1,5 @@
 /** The image catalogue's tables. Times are epoch milliseconds; flags are 0/1. */
+import { columnsOf } from './columns.js';
 
 export interface ImagesTable {
   region_id: string;
@@ -68,16 +69,7 @@ export interface ImageDiskDeviceMappingsTable {
   content_ref: string | null;
 }
 
-/**
- * A table's columns, named. DescribeImages reads a page's rows and disks with their columns
- * listed, not `*`: the SQLite store builds such rows in JavaScript, twice as fast (db.ts,
- * rowsAsObjects). A column added to an interface here must be added to its list (the compiler
- * says so).
- */
-function columnsOf<T>(all: Record<keyof T, true>) {
-  return Object.keys(all) as Array<keyof T & string>;
-}
-
+/** Every column of `images` and of `image_disk_device_mappings` (columns.ts says why). */
 export const IMAGE_COLUMNS = columnsOf<ImagesTable>({
   region_id: true,
   id: true,

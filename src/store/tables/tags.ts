@@ -1,3 +1,5 @@
+import { columnsOf } from './columns.js';
+
 /** Tags of every taggable resource type (image, snapshot …), one row per (resource, key). */
 export interface TagsTable {
   account_id: string;
@@ -9,3 +11,14 @@ export interface TagsTable {
   tag_value: string;
   created_at: number;
 }
+
+/** Every column of `tags` (columns.ts says why). */
+export const TAG_COLUMNS = columnsOf<TagsTable>({
+  account_id: true,
+  region_id: true,
+  resource_type: true,
+  resource_id: true,
+  tag_key: true,
+  tag_value: true,
+  created_at: true,
+});
