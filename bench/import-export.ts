@@ -3,8 +3,11 @@
  * timings swing between sessions on this VM, so only same-session ratios mean anything).
  *
  *   node --import tsx bench/import-export.ts [--runs 3] [--dir /var/tmp/ecsimg-bench-ie] [--keep]
- *     [--sizes 1,4] [--cases import,qcow2,vhd] [--profile DIR] [--source]
+ *     [--sizes 1,4] [--cases import,qcow2,vhd] [--profile DIR] [--source] [--cold]
  *
+ * `--cold` (root only) drops the page cache before every measurement, so both sides read their
+ * input from the disk, as a service mostly does; without it qemu-img reads a cached source while
+ * our chunks, written and read with O_DIRECT, always come from the disk.
  * Our side runs the compiled build (`tsc -p tsconfig.build.json` into dist/ first, as `npm
  * start` runs it); `--source` runs the TypeScript sources through tsx instead.
  *
@@ -188,7 +191,12 @@ let profileDir: string | undefined;
  */
 function settle(): void {
   spawnSync('sync');
+  // --cold: nobody's input is in the page cache either (the chunks ours reads never are: the
+  // store writes and reads them with O_DIRECT, while qemu-img's source stays cached otherwise).
+  if (coldCache) fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
+
+let coldCache = false;
 
 function ours(mode: string, dataDir: string, arg: string): Measure & { imageId: string } {
   settle();
@@ -237,6 +245,7 @@ async function main(): Promise<void> {
   const sizes = opt('--sizes', '1,4').split(',').map(Number);
   const cases = new Set(opt('--cases', 'import,qcow2,vhd').split(','));
   const profile = opt('--profile', '');
+  coldCache = args.includes('--cold');
   if (args.includes('--source')) process.env.ECSIMG_BENCH_FROM_SOURCE = '1';
   else {
     const built = spawnSync(

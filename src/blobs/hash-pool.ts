@@ -15,6 +15,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { pageAlignedBuffer } from '../formats/common/aligned.js';
 import { startSiblingWorker } from '../formats/common/worker.js';
 import type { HashJob, HashResult } from './hash-worker.js';
 
@@ -88,40 +89,12 @@ class HashPool {
 
 let pool: HashPool | undefined;
 
-/** WebAssembly memories grow in pages of 64 KiB. */
-const WASM_PAGE_BYTES = 65536;
-/** A 32-bit wasm memory holds at most 65,536 pages (4 GiB). */
-const MAX_WASM_PAGES = 65536;
-
-/** The part of the WebAssembly global used here (@types/node 20 does not declare it). */
-interface SharedMemoryGlobal {
-  Memory: new (d: { initial: number; maximum: number; shared: true }) => {
-    buffer: SharedArrayBuffer;
-  };
-}
-const wasm = (globalThis as { WebAssembly?: SharedMemoryGlobal }).WebAssembly;
-
 /**
- * A zeroed buffer in shared memory, which `hashShared` hashes without copying.
- *
- * It is page-aligned when it can be: the memory of a shared `WebAssembly.Memory` is a
- * SharedArrayBuffer that V8 maps on whole pages, whereas a plain SharedArrayBuffer of 4 MiB comes
- * from malloc, 16 bytes past a page boundary. The filesystem chunk store writes page-aligned
- * blocks with O_DIRECT (fs/chunk-store.ts), which refuses unaligned memory. Where WebAssembly is
- * missing (`node --jitless`) the block is an ordinary SharedArrayBuffer and the store falls back
- * to buffered writes.
+ * A zeroed buffer in shared memory, which `hashShared` hashes without copying. It is page-aligned
+ * (see formats/common/aligned.ts), so the filesystem chunk store can write it with O_DIRECT.
  */
 export function sharedBlock(bytes: number): Buffer {
-  const pages = Math.ceil(bytes / WASM_PAGE_BYTES);
-  if (wasm && pages > 0 && pages <= MAX_WASM_PAGES) {
-    try {
-      const memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
-      return Buffer.from(memory.buffer, 0, bytes);
-    } catch {
-      // No shared wasm memory here (address space limits, an engine flag): the plain kind.
-    }
-  }
-  return Buffer.from(new SharedArrayBuffer(bytes));
+  return pageAlignedBuffer(bytes, { shared: true });
 }
 
 /** Lower-case hex SHA-256 of `view`, a view from the start of a `sharedBlock` buffer. */

@@ -8,6 +8,7 @@
  * `onBlock` (the domain records it in the metadata database, see store/repositories/blobs.ts)
  * BEFORE the chunk is written or reused, so the garbage collector already counts it as referenced.
  */
+import { pageAlignedBuffer } from '../formats/common/aligned.js';
 import type { Extent, ExtentSource, MapRun } from '../formats/types.js';
 import { CHUNK_SIZE_BYTES, chunkAddress, readChunks, type ChunkStore } from './chunk-store.js';
 import { hashShared, sharedBlock } from './hash-pool.js';
@@ -363,7 +364,13 @@ export class ManifestReader implements ExtentSource {
     const chunks = readChunks(
       this.chunks,
       blocks.map((b) => b.address),
-      { readAhead, signal: options.signal, buffer: () => free.pop() },
+      {
+        readAhead,
+        signal: options.signal,
+        // Page-aligned, so the fs store reads chunks straight from the device into them (and a
+        // writer with `directIo` writes them out the same way).
+        buffer: () => free.pop() ?? pageAlignedBuffer(this.blockSize),
+      },
     )[Symbol.asyncIterator]();
     const lease = (data: Buffer): ChunkLease | undefined =>
       // Only whole buffers of a block's size go back (a short last chunk's does not).

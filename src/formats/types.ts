@@ -132,6 +132,11 @@ export interface WriteOptions {
   compress?: boolean;
   /** Worker threads for compression (default: one per core). */
   threads?: number;
+  /**
+   * File outputs: write whole sectors with O_DIRECT where the memory allows (see common/sink.ts).
+   * For outputs flushed as soon as they are written, such as exports; off by default.
+   */
+  directIo?: boolean;
   signal?: AbortSignal;
   /** Called with bytes of virtual disk processed so far. */
   onProgress?: (doneBytes: number, totalBytes: number) => void;

@@ -69,4 +69,25 @@ describe('filesystem chunk store writes', () => {
 
     expect(store.writes).toEqual({ direct: 0, buffered: 1 });
   });
+
+  it('reads chunks back with O_DIRECT into aligned buffers, odd lengths included', async () => {
+    const store = new FsChunkStore(root);
+    const whole = sharedBlock(4 * 1024 * 1024);
+    crypto.randomFillSync(whole);
+    const odd = crypto.randomBytes(5000);
+    const a = await store.put(whole);
+    const b = await store.put(odd);
+
+    const into = sharedBlock(4 * 1024 * 1024);
+    expect((await store.get(a.address, { into })).equals(whole)).toBe(true);
+    const short = await store.get(b.address, { into });
+    expect(short.length).toBe(5000);
+    expect(short.equals(odd)).toBe(true);
+    // Unaligned memory falls back to an ordinary read.
+    const unaligned = Buffer.alloc(8192 + 16).subarray(16);
+    expect((await store.get(b.address, { into: unaligned })).equals(odd)).toBe(true);
+    await expect(store.get('f'.repeat(64), { into })).rejects.toMatchObject({
+      code: 'CHUNK_NOT_FOUND',
+    });
+  });
 });

@@ -31,7 +31,7 @@ export interface FsChunkStoreOptions {
 
 /** O_DIRECT wants lengths (and memory) aligned to the device's blocks; a page is always enough. */
 const DIRECT_ALIGN_BYTES = 4096;
-const { O_CREAT, O_DIRECT, O_EXCL, O_WRONLY } = fsConstants;
+const { O_CREAT, O_DIRECT, O_EXCL, O_RDONLY, O_WRONLY } = fsConstants;
 
 const TMP_DIR = '.tmp';
 const TRASH_DIR = '.trash';
@@ -205,9 +205,18 @@ export class FsChunkStore implements ChunkStore {
   }
 
   async get(address: string, options: { into?: Buffer } = {}): Promise<Buffer> {
+    const file = this.pathOf(address);
+    if (options.into && this.directIo) {
+      const direct = await this.readDirect(file, options.into).catch((err) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkNotFoundError(address);
+        throw err;
+      });
+      if (direct) return direct;
+    }
+
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(this.pathOf(address), 'r');
+      handle = await fs.open(file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkNotFoundError(address);
       throw err;
@@ -219,13 +228,37 @@ export class FsChunkStore implements ChunkStore {
       const into = options.into;
       const data =
         into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafeSlow(size);
-      let got = 0;
-      while (got < size) {
-        const { bytesRead } = await handle.read(data, got, size - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got === size ? data : data.subarray(0, got);
+      return data.subarray(0, await readAll(handle, data, size));
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Reads a chunk with O_DIRECT into `into` (a bulk reader's page-aligned buffer): chunks are
+   * written past the page cache (`writeDirect`), so a read through it would copy every byte into
+   * the cache first, for a chunk an export reads once. Undefined when the chunk cannot be read
+   * that way (memory not aligned, a file system without O_DIRECT, a buffer too small).
+   */
+  private async readDirect(file: string, into: Buffer): Promise<Buffer | undefined> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, O_RDONLY | O_DIRECT!);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      this.directIo = false;
+      return undefined;
+    }
+    try {
+      const { size } = await handle.stat();
+      // Whole sectors are read; the kernel stops at the end of the file.
+      const wanted = Math.ceil(size / DIRECT_ALIGN_BYTES) * DIRECT_ALIGN_BYTES;
+      if (into.length < wanted) return undefined;
+      const got = await readAll(handle, into.subarray(0, wanted), size);
+      return into.subarray(0, Math.min(got, size));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+      throw err;
     } finally {
       await handle.close();
     }
@@ -313,6 +346,20 @@ export class FsChunkStore implements ChunkStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Reads from the start of the file into `data` until `size` bytes arrived or the file ended;
+ * returns the bytes read.
+ */
+async function readAll(handle: fs.FileHandle, data: Buffer, size: number): Promise<number> {
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await handle.read(data, got, data.length - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
 }
 
 /** Positioned writes of the whole chunk (`writeFile` would write it in 512 KiB pieces). */

@@ -276,7 +276,13 @@ export async function runExport(
     try {
       const reader = await deps.disks.open(plan.manifestId, { readAhead: 8 });
       if (!reader) throw new JobFailure('ExportImageFailed', `disk ${plan.position + 1} vanished`);
-      const options = { signal: ctx.signal, onProgress: (done: number) => report(done) };
+      // The object is flushed before the task reports success, so a filesystem bucket's file is
+      // written past the page cache where it can be (a stream into S3 ignores this).
+      const options = {
+        signal: ctx.signal,
+        onProgress: (done: number) => report(done),
+        directIo: true,
+      };
       try {
         const info = await writeObject(deps, params.bucket, plan.key, (out) =>
           writeImage(params.format, reader, out, options),

@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ReleaseSplitter } from './buffer-pool.js';
 import { zeroRuns } from './zero.js';
@@ -8,6 +9,13 @@ import { zeroRuns } from './zero.js';
  * convert's CPU spinning in `rwsem_spin_on_owner` with two in flight) — and buffers queued
  * meanwhile at consecutive positions go out together in one `writev`. Buffers handed to `writeAt`
  * must not change until their `onWritten` runs.
+ *
+ * With `direct`, writes whose position and lengths are whole sectors go through a second
+ * descriptor opened with O_DIRECT: from the caller's memory to the device, without a copy into
+ * the page cache and its later writeback. That pays for output that is flushed as soon as it is
+ * written (an export: the object must be durable before it is reported done); a conversion the
+ * user reads back at once is better served by the cache. The kernel refuses (EINVAL) memory that
+ * is not aligned (see aligned.ts): such writes, and unaligned ones, take the buffered descriptor.
  */
 export class FileSink {
   private queue: PendingWrite[] = [];
@@ -15,12 +23,32 @@ export class FileSink {
   private writing: Promise<void> | undefined;
   private waiting: Array<() => void> = [];
   private failure: unknown;
+  /** Direct writes refused in a row; past a few the device is taken not to do sector I/O. */
+  private directRefusals = 0;
   bytesWritten = 0;
+  /** Bytes that went out with O_DIRECT (diagnostics and tests). */
+  directBytes = 0;
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    private direct: FileHandle | undefined,
+  ) {}
 
-  static async create(path: string): Promise<FileSink> {
-    return new FileSink(await open(path, 'w'));
+  static async create(path: string, options: { direct?: boolean } = {}): Promise<FileSink> {
+    const handle = await open(path, 'w');
+    let direct: FileHandle | undefined;
+    if (options.direct && O_DIRECT !== undefined) {
+      try {
+        direct = await open(path, O_WRONLY | O_DIRECT);
+      } catch (err) {
+        // A file system without O_DIRECT (EINVAL): everything goes through the page cache.
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') {
+          await handle.close();
+          throw err;
+        }
+      }
+    }
+    return new FileSink(handle, direct);
   }
 
   /** Queues a write; `onWritten` runs once the bytes are in the file (buf may then be reused). */
@@ -79,6 +107,7 @@ export class FileSink {
     try {
       await this.drain();
     } finally {
+      await this.direct?.close();
       await this.handle.close();
     }
   }
@@ -132,21 +161,49 @@ export class FileSink {
   }
 
   private async writeFully(bufs: Buffer[], position: number): Promise<void> {
-    while (bufs.length > 0) {
-      let { bytesWritten } =
-        bufs.length === 1
-          ? await this.handle.write(bufs[0], 0, bufs[0].length, position)
-          : await this.handle.writev(bufs, position);
-      position += bytesWritten;
-      // A short write: drop what went out and go on with the rest.
-      while (bufs.length > 0 && bytesWritten >= bufs[0].length) {
-        bytesWritten -= bufs[0].length;
-        bufs = bufs.slice(1);
+    if (this.direct && position % SECTOR_BYTES === 0) {
+      if (bufs.every((b) => b.length % SECTOR_BYTES === 0)) {
+        try {
+          await writeAll(this.direct, bufs, position);
+          this.directRefusals = 0;
+          for (const b of bufs) this.directBytes += b.length;
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+          // Unaligned memory; the same bytes go through the page cache (a partial direct write
+          // is simply written again).
+          if (++this.directRefusals >= MAX_DIRECT_REFUSALS) {
+            await this.direct.close();
+            this.direct = undefined;
+          }
+        }
       }
-      if (bytesWritten > 0) bufs = [bufs[0].subarray(bytesWritten), ...bufs.slice(1)];
     }
+    await writeAll(this.handle, bufs, position);
   }
 }
+
+/** Writes every byte of `bufs` at `position`, going on after short writes. */
+async function writeAll(handle: FileHandle, bufs: Buffer[], position: number): Promise<void> {
+  while (bufs.length > 0) {
+    let { bytesWritten } =
+      bufs.length === 1
+        ? await handle.write(bufs[0], 0, bufs[0].length, position)
+        : await handle.writev(bufs, position);
+    position += bytesWritten;
+    // A short write: drop what went out and go on with the rest.
+    while (bufs.length > 0 && bytesWritten >= bufs[0].length) {
+      bytesWritten -= bufs[0].length;
+      bufs = bufs.slice(1);
+    }
+    if (bytesWritten > 0) bufs = [bufs[0].subarray(bytesWritten), ...bufs.slice(1)];
+  }
+}
+
+const { O_DIRECT, O_WRONLY } = fsConstants;
+/** O_DIRECT wants positions and lengths in whole logical blocks: 512 bytes on common devices. */
+const SECTOR_BYTES = 512;
+const MAX_DIRECT_REFUSALS = 16;
 
 interface PendingWrite {
   buf: Buffer;

@@ -110,7 +110,7 @@ export async function writeCompressedQcow2File(
   path: string,
   options: WriteOptions,
 ): Promise<{ bytesWritten: number }> {
-  const sink = await FileSink.create(path);
+  const sink = await FileSink.create(path, { direct: options.directIo });
   const pool = new WorkerPool<CompressJob, CompressResult>(
     import.meta.url,
     'compress-worker',

@@ -231,7 +231,7 @@ export async function writeQcow2File(input: ExtentSource, path: string, options:
   if (options.compress) {
     return (await import('./compressed-writer.js')).writeCompressedQcow2File(input, path, options);
   }
-  const sink = await FileSink.create(path);
+  const sink = await FileSink.create(path, { direct: options.directIo });
   try {
     const allocated = new U32List();
     const extents = input.extents({ signal: options.signal });

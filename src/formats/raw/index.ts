@@ -50,7 +50,7 @@ export const rawModule: FormatModule = {
 
   /** A file gets holes where the disk reads as zero (zero 4 KiB granules inside data too). */
   async writeFile(input: ExtentSource, path: string, options: WriteOptions) {
-    const sink = await FileSink.create(path);
+    const sink = await FileSink.create(path, { direct: options.directIo });
     try {
       await sink.truncate(input.virtualSize);
       for await (const e of input.extents({ signal: options.signal })) {

@@ -122,7 +122,7 @@ export async function writeVdiFile(
   options: WriteOptions = {},
 ): Promise<{ bytesWritten: number }> {
   const plan = await planVdi(input, options);
-  const sink = await FileSink.create(path);
+  const sink = await FileSink.create(path, { direct: options.directIo });
   try {
     await sink.truncate(plan.dataOffset + plan.allocated * VDI_BLOCK_BYTES);
     await sink.writeAt(plan.prefix, 0);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReleaseSplitter } from '../common/buffer-pool.js';
 import { clusterize } from '../common/extents.js';
+import { pageAlignedBuffer } from '../common/aligned.js';
 import { FileSink, StreamSink } from '../common/sink.js';
 import { U32List } from '../common/u32-list.js';
 import { ZERO_BUFFER, isZeroRange, zeroRuns } from '../common/zero.js';
@@ -32,7 +33,8 @@ const BITMAP_BYTES = 512;
 const BAT_OFFSET = FOOTER_BYTES + DYN_HEADER_BYTES;
 /** qemu's VHD ceiling: 2040 GiB. */
 const MAX_VHD_BYTES = 2040 * 2 ** 30;
-const ALL_ONES_BITMAP = Buffer.alloc(BITMAP_BYTES, 0xff);
+/** Page-aligned, so it can go out with O_DIRECT next to the block's data (`directIo`). */
+const ALL_ONES_BITMAP = pageAlignedBuffer(BITMAP_BYTES).fill(0xff);
 
 function vhdSize(virtualSize: number): number {
   const size = Math.ceil(virtualSize / 512) * 512;
@@ -117,7 +119,7 @@ export async function writeVhdDynamicFile(
 ) {
   const p = dynPlan(input.virtualSize);
   const bat = emptyBat(p);
-  const sink = await FileSink.create(path);
+  const sink = await FileSink.create(path, { direct: options.directIo });
   try {
     let next = p.firstBlock;
     const blockAt = new Map<number, number>(); // only the current block is ever looked up
@@ -225,7 +227,7 @@ export async function writeVhdDynamicStream(
 export async function writeVhdFixedFile(input: ExtentSource, path: string, options: WriteOptions) {
   const size = vhdSize(input.virtualSize);
   const footer = buildFooter(size, TYPE_FIXED, 0xffffffffffffffffn, newUuid());
-  const sink = await FileSink.create(path);
+  const sink = await FileSink.create(path, { direct: options.directIo });
   try {
     await sink.truncate(size + FOOTER_BYTES);
     for await (const e of input.extents({ signal: options.signal })) {
