@@ -322,12 +322,13 @@ export class ImagesRepository {
     const parts = (Object.keys(query.scope) as Array<keyof ImageScope>).filter(
       (part) => query.scope[part],
     );
-    const wanted = query.offset + query.limit;
+    const countable = this.countersCover(query) ? parts.filter((p) => COUNTED_PARTS[p]) : [];
+    if (parts.length === 1) return this.searchPart(query, parts[0], countable.length > 0);
 
     // Parts the counters can answer are summed in one read. Another part whose head came back
     // short of `wanted` rows holds exactly those rows (an account with no shares: none); only a
     // part that filled its head counts its rows.
-    const countable = this.countersCover(query) ? parts.filter((p) => COUNTED_PARTS[p]) : [];
+    const wanted = query.offset + query.limit;
     const [heads, fromCounters] = await Promise.all([
       Promise.all(
         parts.map((part) =>
@@ -374,6 +375,35 @@ export class ImagesRepository {
     const order = new Map(pageIds.map((id, i) => [id, i]));
     rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     return { rows, total };
+  }
+
+  /**
+   * A query of one part (any ImageOwnerAlias) reads its page's rows in the query that orders
+   * them, skipping to the page in SQL, instead of fetching ids and then the rows by id. On
+   * PostgreSQL that is a round trip less (a filtered page of 50: ~0.1 ms of ecsimg's CPU and
+   * ~0.35 ms of PostgreSQL's); on SQLite it is about even.
+   */
+  private async searchPart(query: ImageSearch, part: keyof ImageScope, counted: boolean) {
+    const [rows, fromCounters] = await Promise.all([
+      this.partQuery(query, part)
+        .select(IMAGE_COLUMNS)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(query.limit)
+        .offset(query.offset)
+        .execute(),
+      counted ? this.countFromCounters(query, [part]) : undefined,
+    ]);
+    if (fromCounters !== undefined) return { rows, total: fromCounters };
+
+    // Some rows short of a full page end the part (no rows past an offset tell nothing).
+    if (rows.length < query.limit && (rows.length > 0 || query.offset === 0)) {
+      return { rows, total: query.offset + rows.length };
+    }
+    const row = await this.partQuery(query, part)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return { rows, total: Number(row.n) };
   }
 
   /** Does the query narrow images by nothing but what `image_counts` keys on? */
