@@ -333,7 +333,8 @@ async function main(): Promise<void> {
 /**
  * `Gateway.handle` DescribeImages (Bearer and ACS3, with and without the response cache) in this
  * process, one request at a time: CPU and wall time per request without sockets, HTTP parsing or
- * Fastify — quick to repeat while working on the hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
+ * Fastify (and on PostgreSQL the database backends' CPU) — quick to repeat while working on the
+ * hot path. With ECSIMG_BENCH_CPU_PROFILE=DIR the timed loop is profiled into DIR.
  */
 async function gatewayAlone(
   backend: 'sqlite' | 'postgres',
