@@ -44,7 +44,7 @@ export function openBlobStores(config: Config): BlobStores {
     };
   }
   return {
-    chunks: new FsChunkStore(path.join(config.dataDir, 'chunks')),
+    chunks: new FsChunkStore(path.join(config.dataDir, 'chunks'), { directIo: config.directIo }),
     objects: new FsObjectStore(path.join(config.dataDir, 'buckets')),
     close: async () => undefined,
   };

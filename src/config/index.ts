@@ -85,6 +85,14 @@ const schema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /**
+   * Filesystem store: write chunks and exported files, and read chunks, with O_DIRECT where the
+   * file system takes it (past the page cache: they are flushed at once or read once).
+   */
+  ECSIMG_DIRECT_IO: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
   /** How often `serve` collects unreferenced chunks; 0 turns the periodic collector off. */
   ECSIMG_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Chunks younger than this are never collected (protects writes in flight). */
@@ -118,6 +126,8 @@ export interface Config {
   adminPreset: { accessKeyId?: string; accessKeySecret?: string; apiKey?: string };
   /** `fs` keeps chunks and bucket objects under the data directory; `s3` in `s3.bucket`. */
   chunkStore: 'fs' | 's3';
+  /** O_DIRECT for chunks and exported files on the filesystem store (see fs/chunk-store.ts). */
+  directIo: boolean;
   s3?: S3Config;
   gc: { intervalMs: number; graceMs: number };
   importExport: ImportExportConfig;
@@ -222,6 +232,7 @@ export function loadConfig(
       apiKey: e.ECSIMG_ADMIN_API_KEY,
     },
     chunkStore: e.ECSIMG_CHUNK_STORE,
+    directIo: e.ECSIMG_DIRECT_IO,
     s3,
     gc: { intervalMs: e.ECSIMG_GC_INTERVAL_MS, graceMs: e.ECSIMG_GC_GRACE_MS },
     importExport: {

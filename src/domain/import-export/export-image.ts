@@ -281,7 +281,7 @@ export async function runExport(
       const options = {
         signal: ctx.signal,
         onProgress: (done: number) => report(done),
-        directIo: true,
+        directIo: deps.config.directIo,
       };
       try {
         const info = await writeObject(deps, params.bucket, plan.key, (out) =>
