@@ -46,6 +46,9 @@ interface CachedKey {
 
 const KEY_CACHE_TTL_MS = 10_000;
 
+/** Answers of a successful dry run: not failures, so not logged as warnings. */
+const DRY_RUN_CODES = new Set(['DryRunOperation', 'DRYRUN.SUCCESS']);
+
 export class Gateway {
   private readonly nonces = new NonceCache();
   private readonly limiter: RateLimiter;
@@ -113,7 +116,7 @@ export class Gateway {
 
       if (action.spec.dryRun && decoded.DryRun === true) {
         await action.validate?.(ctx, decoded as never);
-        throw new EcsError('DryRunOperation');
+        throw new EcsError(action.spec.dryRunCode ?? 'DryRunOperation');
       }
 
       if (this.responses.enabled && isCacheable(action, this.services)) {
@@ -170,7 +173,7 @@ export class Gateway {
     action: string,
     headers: Record<string, string> = {},
   ): GatewayResponse {
-    if (err.status < 500 && err.code !== 'DryRunOperation') {
+    if (err.status < 500 && !DRY_RUN_CODES.has(err.code)) {
       this.log.warn({ requestId, action, code: err.code }, `[gateway] ${err.code}: ${err.message}`);
     }
     return {

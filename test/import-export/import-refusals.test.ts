@@ -272,10 +272,10 @@ describe.skipIf(!qemuAvailable()).each(BACKENDS)('ImportImage refusals on %s', (
     expect(await counts()).toEqual(before);
   });
 
-  it('answers a DryRun with DryRunOperation after every check, creating nothing', async () => {
+  it('answers a DryRun with DRYRUN.SUCCESS after every check, creating nothing', async () => {
     const before = await counts();
     const ok = await sdkError(ecsClient(t).importImage(importRequest([good], { dryRun: true })));
-    expect(ok.code).toBe('DryRunOperation');
+    expect([ok.code, ok.statusCode]).toEqual(['DRYRUN.SUCCESS', 400]);
     const bad = await sdkError(
       ecsClient(t).importImage(importRequest([{ ...good, object: 'empty' }], { dryRun: true })),
     );

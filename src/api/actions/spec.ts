@@ -90,6 +90,11 @@ export interface ActionSpec {
   regionOptional?: boolean;
   /** Accepts DryRun=true: validate, authorize, then answer DryRunOperation. */
   dryRun?: boolean;
+  /**
+   * The code of a successful dry run where the cloud documents another than `DryRunOperation`
+   * (ImportImage: `DRYRUN.SUCCESS`).
+   */
+  dryRunCode?: 'DRYRUN.SUCCESS';
   /** The administrator alone may call it. */
   adminOnly?: boolean;
   params: Record<string, ParamSpec>;

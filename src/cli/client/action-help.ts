@@ -144,7 +144,9 @@ export function actionHelp(spec: ActionSpec, lang: Lang, defaultRegion: string):
     rows.push({
       flag: '--DryRun <boolean>',
       rules: ['default false'],
-      description: 'Check the request without acting; success is answered as DryRunOperation.',
+      description:
+        'Check the request without acting; success is answered as ' +
+        `${spec.dryRunCode ?? 'DryRunOperation'}.`,
     });
   }
 

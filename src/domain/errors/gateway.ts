@@ -234,6 +234,23 @@ export const GATEWAY_ERRORS = {
       zh: '去掉 DryRun 后再次发送相同请求即可执行。',
     },
   },
+  'DRYRUN.SUCCESS': {
+    status: 400,
+    en: 'The import would have started; nothing was done because DryRun is set.',
+    zh: '导入请求校验通过；由于设置了 DryRun，未实际执行。',
+    cause: {
+      en:
+        'DryRun=true on ImportImage checks the parameters, the bucket and object, the service ' +
+        'role and the quotas without importing; ImportImage names this outcome DRYRUN.SUCCESS.',
+      zh:
+        'ImportImage 设置 DryRun=true 时只检查参数、存储空间与对象、服务角色和配额，不实际导入；' +
+        'ImportImage 用 DRYRUN.SUCCESS 表示这一结果。',
+    },
+    fix: {
+      en: 'Send the same request without DryRun to start the import.',
+      zh: '去掉 DryRun 后再次发送相同请求即可开始导入。',
+    },
+  },
   'InvalidRegionId.NotFound': {
     status: 404,
     en: 'The region "{regionId}" does not exist on this server.',

@@ -3,10 +3,10 @@
  * domain/import-export. What is faithful and where we differ is written at the top of
  * domain/import-export/import-image.ts and export-image.ts.
  *
- * DryRun: the reference lists `DRYRUN.SUCCESS` (400) among ImportImage's codes, while every other
- * ECS action answers a successful dry run with `DryRunOperation` (412). ecsimg answers
- * DryRunOperation for both actions, like every dry run here, so one client-side check works for
- * all actions; all synchronous checks run first, and nothing is created.
+ * DryRun: all synchronous checks run first, and nothing is created. A successful dry run of
+ * ImportImage answers `DRYRUN.SUCCESS` (400), the code the cloud documents for this action alone;
+ * ExportImage answers `DryRunOperation` (400) like every other action, so a script written
+ * against ECS finds the code it checks for.
  */
 import type { OutputFormat } from '../../../formats/index.js';
 import {
@@ -70,6 +70,7 @@ export const ImportImageSpec = declareAction({
   },
   regional: true,
   dryRun: true,
+  dryRunCode: 'DRYRUN.SUCCESS',
   params: {
     DiskDeviceMapping: {
       type: 'objectList',
