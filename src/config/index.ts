@@ -107,6 +107,8 @@ const schema = z.object({
   ECSIMG_IMPORT_MAX_BYTES_PER_SEC: z.coerce.number().int().min(0).default(0),
   /** ExportImage tasks waiting or running per account and region before ConcurrentQuotaExceed. */
   ECSIMG_EXPORT_CONCURRENCY: z.coerce.number().int().min(1).default(5),
+  /** ExportImage tasks per account and region in any 7 days before WeeklyQuotaExceed; 0 = none. */
+  ECSIMG_EXPORT_WEEKLY_QUOTA: z.coerce.number().int().min(0).default(0),
 });
 
 export interface Config {
@@ -140,6 +142,8 @@ export interface ImportExportConfig {
   /** 0 = unlimited. */
   importMaxBytesPerSec: number;
   exportConcurrency: number;
+  /** ExportImage tasks per account and region in any 7 days; 0 = no weekly limit. */
+  exportWeeklyQuota: number;
 }
 
 /** An S3-compatible store (Alibaba OSS, MinIO, Ceph, AWS S3) holding chunks and objects. */
@@ -246,6 +250,7 @@ export function loadConfig(
       },
       importMaxBytesPerSec: e.ECSIMG_IMPORT_MAX_BYTES_PER_SEC,
       exportConcurrency: e.ECSIMG_EXPORT_CONCURRENCY,
+      exportWeeklyQuota: e.ECSIMG_EXPORT_WEEKLY_QUOTA,
     },
   };
 }

@@ -221,6 +221,25 @@ export const IMPORT_EXPORT_ERRORS = {
         'ECSIMG_EXPORT_CONCURRENCY 调高上限。',
     ],
   ),
+  'WeeklyQuotaExceed.ExportImage': e(
+    403,
+    [
+      '{count} image exports were started in this region in the last 7 days (limit {limit}).',
+      '最近 7 天内本地域已发起 {count} 个镜像导出任务（上限 {limit}）。',
+    ],
+    [
+      'Each account may start a limited number of exports per region in any 7 days; the ' +
+        'tasks started in that window count, whatever became of them.',
+      '每个账号在每个地域任意 7 天内可发起的导出任务数有上限；窗口内发起的任务无论结果如何都计入。',
+    ],
+    [
+      'Wait until the oldest export of the window is 7 days old (DescribeTasks, ' +
+        'TaskAction=ExportImage, shows when each started). Operators set the limit with ' +
+        'ECSIMG_EXPORT_WEEKLY_QUOTA.',
+      '请等到窗口内最早的导出任务满 7 天后再试（DescribeTasks 的 TaskAction=ExportImage 可查看各任务' +
+        '的发起时间）。运维人员可通过 ECSIMG_EXPORT_WEEKLY_QUOTA 设置上限。',
+    ],
+  ),
   ExportImageFailed: e(
     403,
     ['Exporting the image failed: {reason}', '导出镜像失败：{reason}'],

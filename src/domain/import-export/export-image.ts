@@ -10,7 +10,9 @@
  *    the cloud documents 400 for the encrypted case), more than 4 data disks or a data disk over
  *    500 GiB (InvalidImage.DiskAmountOrSize), an image with no stored content (ExportImageFailed),
  *    more waiting or running exports than ECSIMG_EXPORT_CONCURRENCY per account and region
- *    (ConcurrentQuotaExceed.ExportImage). The weekly quota is not enforced.
+ *    (ConcurrentQuotaExceed.ExportImage), more exports started in the last 7 days than
+ *    ECSIMG_EXPORT_WEEKLY_QUOTA (WeeklyQuotaExceed.ExportImage; off by default: the cloud's
+ *    number is not published).
  *  - While the task runs the image is locked: DeleteImage answers ImageIsExporting, and a second
  *    ExportImage of the same image too.
  *  - Objects appear only complete: each is written to a temporary file (filesystem buckets) or
@@ -140,7 +142,11 @@ export async function checkExport(
   }));
 }
 
-/** Refuses when the account already has its quota of waiting or running exports here. */
+/**
+ * Refuses when the account already has its quota of waiting or running exports here, or has
+ * started its weekly quota of exports here in the last 7 days (every task counts, however it
+ * ended: the cloud counts exports started).
+ */
 async function requireExportCapacity(
   deps: ImportExportDeps,
   store: Store,
@@ -162,7 +168,24 @@ async function requireExportCapacity(
   if (running >= limit) {
     throw new EcsError('ConcurrentQuotaExceed.ExportImage', { running, limit });
   }
+
+  const weekly = deps.config.importExport.exportWeeklyQuota;
+  if (weekly > 0) {
+    const { total } = await store.tasks.list({
+      accountId: req.accountId,
+      regionId: req.regionId,
+      actions: [EXPORT_TASK_ACTION],
+      createdFrom: Date.now() - WEEK_MS,
+      offset: 0,
+      limit: 1,
+    });
+    if (total >= weekly) {
+      throw new EcsError('WeeklyQuotaExceed.ExportImage', { count: total, limit: weekly });
+    }
+  }
 }
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Checks, then in one transaction under the account's lock: counts the running exports again,
