@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { TasksRepository } from '../../src/store/repositories/tasks.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { Ecs, ecsClient, startTestServer, type TestServer } from '../helpers/server.js';
-import { FAST_ENV, REGION, prepareAccount } from './helpers.js';
+import { FAST_ENV, REGION, exportableImage, prepareAccount } from './helpers.js';
 
 const QUOTA = 2;
 const CALLS = 8;
@@ -30,25 +30,10 @@ describe.each(BACKENDS)('ExportImage quota under concurrency (%s)', (backend) =>
   afterAll(async () => t?.close());
   afterEach(() => vi.restoreAllMocks());
 
-  /** An Available image with stored content as far as ExportImage's checks can tell. */
-  async function exportableImage(i: number): Promise<string> {
-    const { images } = t.server.services;
-    const image = await images.createImage({
-      accountId: t.admin.accountId,
-      regionId: REGION,
-      name: `race-${backend}-${i}`,
-      origin: 'import',
-    });
-    // The job never runs here, so the manifest the mapping names need not exist.
-    await images.markAvailable(REGION, image.id, {
-      sizeGib: 1,
-      mappings: [{ type: 'system', sizeGib: 1, contentRef: `mf-race-${i}` }],
-    });
-    return image.id;
-  }
+  const exportable = (i: number) => exportableImage(t, `race-${backend}-${i}`, `mf-race-${i}`);
 
   it(`lets ${QUOTA} of ${CALLS} simultaneous exports through and refuses the rest`, async () => {
-    const imageIds = await Promise.all(Array.from({ length: CALLS }, (_, i) => exportableImage(i)));
+    const imageIds = await Promise.all(Array.from({ length: CALLS }, (_, i) => exportable(i)));
     const list = TasksRepository.prototype.list;
     vi.spyOn(TasksRepository.prototype, 'list').mockImplementation(async function (
       this: TasksRepository,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/databases.js';
 import { Ecs, ecsClient, startTestServer, type TestServer } from '../helpers/server.js';
-import { FAST_ENV, REGION, prepareAccount } from './helpers.js';
+import { FAST_ENV, REGION, exportableImage, prepareAccount } from './helpers.js';
 
 const WEEKLY = 2;
 
@@ -25,22 +25,7 @@ describe.each(BACKENDS)('ExportImage weekly quota (%s)', (backend) => {
   });
   afterAll(async () => t?.close());
 
-  /** An Available image with stored content as far as ExportImage's checks can tell. */
-  async function exportableImage(i: number): Promise<string> {
-    const { images } = t.server.services;
-    const image = await images.createImage({
-      accountId: t.admin.accountId,
-      regionId: REGION,
-      name: `weekly-${backend}-${i}`,
-      origin: 'import',
-    });
-    // The job never runs here, so the manifest the mapping names need not exist.
-    await images.markAvailable(REGION, image.id, {
-      sizeGib: 1,
-      mappings: [{ type: 'system', sizeGib: 1, contentRef: `mf-weekly-${i}` }],
-    });
-    return image.id;
-  }
+  const exportable = (i: number) => exportableImage(t, `weekly-${backend}-${i}`, `mf-weekly-${i}`);
 
   const exportOf = (imageId: string) =>
     ecsClient(t).exportImage(
@@ -48,7 +33,7 @@ describe.each(BACKENDS)('ExportImage weekly quota (%s)', (backend) => {
     );
 
   it('refuses the export past the quota of 7 days, and counts only those 7 days', async () => {
-    const ids = await Promise.all([0, 1, 2].map(exportableImage));
+    const ids = await Promise.all([0, 1, 2].map(exportable));
     const first = (await exportOf(ids[0])).body!.taskId!;
     await exportOf(ids[1]);
 

@@ -130,3 +130,22 @@ export function operation(body: Awaited<ReturnType<typeof taskAttribute>>) {
 export function tmpFile(dir: string, name: string): string {
   return path.join(dir, name);
 }
+
+/**
+ * An Available image of the admin account with stored content as far as ExportImage's checks can
+ * tell: its system disk names manifest `contentRef`, which need not exist while no worker runs.
+ */
+export async function exportableImage(t: TestServer, name: string, contentRef: string) {
+  const { images } = t.server.services;
+  const image = await images.createImage({
+    accountId: t.admin.accountId,
+    regionId: REGION,
+    name,
+    origin: 'import',
+  });
+  await images.markAvailable(REGION, image.id, {
+    sizeGib: 1,
+    mappings: [{ type: 'system', sizeGib: 1, contentRef }],
+  });
+  return image.id;
+}
