@@ -5,9 +5,13 @@
  *
  * Two backends: a folder per bucket (`fs.ts`, the default) and an S3-compatible store (`s3.ts`).
  * Both make an object visible only once it is complete: a reader never sees half an upload.
+ * Both also take resumable multipart uploads (`multipart.ts`).
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ByteSource } from '../../formats/types.js';
+import type { MultipartStore } from './multipart.js';
+
+export * from './multipart.js';
 
 export interface ObjectInfo {
   key: string;
@@ -56,7 +60,7 @@ export interface ByteRange {
  *   await pipeline(fs.createReadStream('disk.qcow2'), objects.createWriteStream('my-images', 'disk.qcow2'));
  *   const { body } = await objects.get('my-images', 'disk.qcow2', { start: 0, end: 511 });
  */
-export interface ObjectStore {
+export interface ObjectStore extends MultipartStore {
   readonly kind: 'fs' | 's3';
   /** Prepares storage for a new bucket (idempotent). */
   createBucket(bucket: string): Promise<void>;
