@@ -134,6 +134,10 @@ export function ossRoutes(gateway: Gateway) {
               ? body.pipe(digestCheck(declared))
               : body;
           body.on('error', (err) => source.destroy(err));
+          // A small body ends, and fails its check, while putObject still awaits the database:
+          // the error is kept on the destroyed stream for its reader, and must not go unhandled
+          // meanwhile (an uncaught exception).
+          source.on('error', () => undefined);
           const info = await services.buckets.putObject(
             principal.accountId,
             target.bucket,
