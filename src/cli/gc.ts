@@ -1,12 +1,14 @@
 /**
- * `ecsimg gc [--grace SECONDS]`: collect unreferenced chunks now. A server-side administration
- * command: it opens the metadata database and the chunk store of `--data-dir` (and the
- * ECSIMG_* settings) directly, like `serve` does, and is safe to run while servers run.
+ * `ecsimg gc [--grace SECONDS]`: collect unreferenced chunks, and abort multipart uploads older
+ * than ECSIMG_MULTIPART_MAX_AGE_MS, now. A server-side administration command: it opens the
+ * metadata database and the stores of `--data-dir` (and the ECSIMG_* settings) directly, like
+ * `serve` does, and is safe to run while servers run.
  */
 import type { Command } from 'commander';
 import { openBlobStores } from '../blobs/index.js';
 import { loadConfig } from '../config/index.js';
 import { DiskContentService } from '../domain/blobs/index.js';
+import { BucketService } from '../domain/buckets/index.js';
 import { silentLogger } from '../log/index.js';
 import { openStore } from '../store/index.js';
 import { CliError, EXIT, type CliIo } from './io.js';
@@ -14,7 +16,9 @@ import { CliError, EXIT, type CliIo } from './io.js';
 export function registerGcCommand(program: Command, io: CliIo): void {
   program
     .command('gc')
-    .description('delete chunks no image, snapshot or running job refers to')
+    .description(
+      'delete chunks no image, snapshot or running job refers to, and stale multipart uploads',
+    )
     .option('--data-dir <dir>', 'data directory (ECSIMG_DATA_DIR, default ./data)')
     .option(
       '--grace <seconds>',
@@ -35,11 +39,15 @@ export function registerGcCommand(program: Command, io: CliIo): void {
       try {
         const disks = new DiskContentService(store, blobs.chunks, silentLogger());
         const r = await disks.collectGarbage({ graceMs });
+        const maxAgeMs = config.gc.multipartMaxAgeMs;
+        const aborted = await new BucketService(store, blobs.objects).purgeStaleUploads(maxAgeMs);
         io.stdout.write(
           `scanned ${r.scanned} chunks: deleted ${r.deleted} (${formatBytes(r.bytesFreed)}), ` +
             `kept ${r.keptReferenced} referenced and ${r.keptYoung} younger than ` +
             `${graceMs / 1000}s, restored ${r.restored}; dropped ${r.manifestsPurged} ` +
-            `released manifests in ${r.durationMs} ms\n`,
+            `released manifests in ${r.durationMs} ms\n` +
+            `aborted ${aborted} multipart uploads initiated more than ` +
+            `${Math.round(maxAgeMs / 3_600_000)} h ago\n`,
         );
       } finally {
         await blobs.close();

@@ -97,6 +97,12 @@ const schema = z.object({
   ECSIMG_GC_INTERVAL_MS: z.coerce.number().int().min(0).default(3_600_000),
   /** Chunks younger than this are never collected (protects writes in flight). */
   ECSIMG_GC_GRACE_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** The collector aborts multipart uploads initiated longer ago than this (default 7 days). */
+  ECSIMG_MULTIPART_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(7 * 24 * 3_600_000),
   /** ImportImage: the system disk's DiskImageSize range in GiB (this deployment's rule). */
   ECSIMG_IMPORT_SYSTEM_DISK_MIN_GIB: z.coerce.number().int().min(1).default(40),
   ECSIMG_IMPORT_SYSTEM_DISK_MAX_GIB: z.coerce.number().int().min(1).default(500),
@@ -131,7 +137,8 @@ export interface Config {
   /** O_DIRECT for chunks and exported files on the filesystem store (see fs/chunk-store.ts). */
   directIo: boolean;
   s3?: S3Config;
-  gc: { intervalMs: number; graceMs: number };
+  /** `multipartMaxAgeMs`: unfinished multipart uploads older than this are aborted. */
+  gc: { intervalMs: number; graceMs: number; multipartMaxAgeMs: number };
   importExport: ImportExportConfig;
 }
 
@@ -238,7 +245,11 @@ export function loadConfig(
     chunkStore: e.ECSIMG_CHUNK_STORE,
     directIo: e.ECSIMG_DIRECT_IO,
     s3,
-    gc: { intervalMs: e.ECSIMG_GC_INTERVAL_MS, graceMs: e.ECSIMG_GC_GRACE_MS },
+    gc: {
+      intervalMs: e.ECSIMG_GC_INTERVAL_MS,
+      graceMs: e.ECSIMG_GC_GRACE_MS,
+      multipartMaxAgeMs: e.ECSIMG_MULTIPART_MAX_AGE_MS,
+    },
     importExport: {
       systemDiskGib: {
         min: e.ECSIMG_IMPORT_SYSTEM_DISK_MIN_GIB,

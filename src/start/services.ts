@@ -22,7 +22,10 @@ import { openStore } from '../store/index.js';
 export interface BuiltServices extends Services {
   /** Where the administrator's credentials were written (or already are). */
   credentialsFile: string;
-  /** Periodic chunk collection; `serve` starts it (ECSIMG_GC_INTERVAL_MS), close() stops it. */
+  /**
+   * Periodic collection of unreferenced chunks and of stale multipart uploads; `serve` starts it
+   * (ECSIMG_GC_INTERVAL_MS), close() stops it.
+   */
   gc: GcScheduler;
   close(): Promise<void>;
 }
@@ -47,9 +50,16 @@ export async function buildServices(
 
   const blobs = openBlobStores(config);
   const disks = new DiskContentService(store, blobs.chunks, log.child({ component: 'blobs' }));
+  const buckets = new BucketService(store, blobs.objects);
   const gc = new GcScheduler(
     config.gc.intervalMs,
-    (signal) => disks.collectGarbage({ graceMs: config.gc.graceMs, signal }),
+    async (signal) => {
+      const report = await disks.collectGarbage({ graceMs: config.gc.graceMs, signal });
+      signal.throwIfAborted();
+      const aborted = await buckets.purgeStaleUploads(config.gc.multipartMaxAgeMs);
+      if (aborted > 0) log.info(`[gc] aborted ${aborted} stale multipart uploads`);
+      return report;
+    },
     log,
   );
 
@@ -67,7 +77,7 @@ export async function buildServices(
     idempotency: new Idempotency(store),
     chunks: blobs.chunks,
     disks,
-    buckets: new BucketService(store, blobs.objects),
+    buckets,
     roles: new RoleService(store),
     log,
     credentialsFile: admin.file,

@@ -5,18 +5,29 @@
  * How faithful: bucket and object access follow OSS's owner-only default (a bucket of another
  * account answers AccessDenied, an unknown name NoSuchBucket). ACLs, bucket policies, storage
  * classes, versioning and lifecycle rules are not emulated.
+ *
+ * Multipart uploads (blobs/buckets/multipart.ts for the rules) belong to the account that
+ * initiated them as well as to their bucket and key: any other caller, bucket or key gets
+ * NoSuchUpload, never a hint that the ID exists. Unlike OSS, which refuses to delete a bucket
+ * holding unfinished uploads, DeleteBucket aborts them (nothing can list them for the user).
  */
 import { Readable } from 'node:stream';
 import {
+  DEFAULT_PART_SIZE_BYTES,
   InvalidObjectKeyError,
+  MultipartError,
   ObjectNotFoundError,
+  noSuchUpload,
   checkObjectKey,
   openObjectSource,
   type ByteRange,
+  type CompletedPart,
   type ListObjectsOptions,
+  type MultipartUpload,
   type ObjectInfo,
   type ObjectStore,
   type ObjectWriteStream,
+  type PartInfo,
 } from '../../blobs/index.js';
 import type { ByteSource } from '../../formats/types.js';
 import type { Store } from '../../store/index.js';
@@ -125,6 +136,7 @@ export class BucketService {
     await this.require(accountId, name);
     const { objects } = await this.objects.list(name, { maxKeys: 1 });
     if (objects.length > 0) throw new EcsError('BucketNotEmpty', { bucket: name });
+    await this.objects.purgeMultipartUploads({ bucket: name });
     await this.store.buckets.delete(name);
     await this.objects.deleteBucket(name);
   }
@@ -211,9 +223,124 @@ export class BucketService {
     return this.objects.createWriteStream(bucket, key);
   }
 
+  /**
+   * Starts a multipart upload of `key` for the caller's account. Every part but the last will
+   * be exactly `partSizeBytes` long (default 8 MiB, or the store's minimum if larger).
+   *
+   * @example
+   *   const up = await buckets.initiateMultipartUpload(accountId, 'images', 'disk.raw', 16 << 20);
+   */
+  async initiateMultipartUpload(
+    accountId: string,
+    bucket: string,
+    key: string,
+    partSizeBytes?: number,
+  ): Promise<MultipartUpload> {
+    await this.require(accountId, bucket);
+    checkKey(key);
+    const size =
+      partSizeBytes ?? Math.max(DEFAULT_PART_SIZE_BYTES, this.objects.partSizeLimits.minBytes);
+    return coded(() =>
+      this.objects.initiateMultipartUpload(bucket, key, { partSizeBytes: size, owner: accountId }),
+    );
+  }
+
+  /** Stores part `partNumber` of the caller's upload (streamed; `sizeBytes` long). */
+  async uploadPart(
+    accountId: string,
+    target: { bucket: string; key: string; uploadId: string },
+    partNumber: number,
+    body: Readable,
+    sizeBytes: number,
+  ): Promise<PartInfo> {
+    await this.requireUpload(accountId, target);
+    return coded(() =>
+      this.objects.uploadPart(
+        target.bucket,
+        target.key,
+        target.uploadId,
+        partNumber,
+        body,
+        sizeBytes,
+      ),
+    );
+  }
+
+  /** The caller's upload and the parts it holds so far, by number. */
+  async listParts(
+    accountId: string,
+    target: { bucket: string; key: string; uploadId: string },
+  ): Promise<{ upload: MultipartUpload; parts: PartInfo[] }> {
+    const upload = await this.requireUpload(accountId, target);
+    const parts = await coded(() =>
+      this.objects.listParts(target.bucket, target.key, target.uploadId),
+    );
+    return { upload, parts };
+  }
+
+  /** Makes the listed parts the object, atomically (see MultipartStore.completeMultipartUpload). */
+  async completeMultipartUpload(
+    accountId: string,
+    target: { bucket: string; key: string; uploadId: string },
+    parts: CompletedPart[],
+  ): Promise<ObjectInfo> {
+    await this.requireUpload(accountId, target);
+    return coded(() =>
+      this.objects.completeMultipartUpload(target.bucket, target.key, target.uploadId, parts),
+    );
+  }
+
+  async abortMultipartUpload(
+    accountId: string,
+    target: { bucket: string; key: string; uploadId: string },
+  ): Promise<void> {
+    await this.requireUpload(accountId, target);
+    await coded(() =>
+      this.objects.abortMultipartUpload(target.bucket, target.key, target.uploadId),
+    );
+  }
+
+  /**
+   * Aborts every upload initiated more than `maxAgeMs` ago (the periodic collector and `ecsimg
+   * gc` call this): an abandoned upload must not hold its bytes forever. Returns how many.
+   */
+  purgeStaleUploads(maxAgeMs: number): Promise<number> {
+    return this.objects.purgeMultipartUploads({ initiatedBeforeMs: this.now() - maxAgeMs });
+  }
+
+  /** The caller's upload of this bucket and key; NoSuchUpload for anyone else's. */
+  private async requireUpload(
+    accountId: string,
+    target: { bucket: string; key: string; uploadId: string },
+  ): Promise<MultipartUpload> {
+    await this.require(accountId, target.bucket);
+    checkKey(target.key);
+    const upload = await coded(() =>
+      this.objects.getMultipartUpload(target.bucket, target.key, target.uploadId),
+    );
+    // Said exactly as for an ID that does not exist.
+    if (upload.owner !== accountId) {
+      throw new EcsError('NoSuchUpload', { reason: noSuchUpload(target.uploadId).reason });
+    }
+    return upload;
+  }
+
   private async headChecked(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     checkKey(key);
     return this.objects.head(bucket, key);
+  }
+}
+
+/** Runs a store call, answering its multipart refusals and key refusals with their codes. */
+async function coded<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof MultipartError) throw new EcsError(err.code, { reason: err.reason });
+    if (err instanceof InvalidObjectKeyError) {
+      throw new EcsError('InvalidObjectName', { reason: err.message });
+    }
+    throw err;
   }
 }
 

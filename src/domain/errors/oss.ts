@@ -215,4 +215,114 @@ export const OSS_ERRORS = {
       zh: '请重新上传；无法预先计算摘要时可发送 UNSIGNED-PAYLOAD。',
     },
   },
+  NoSuchUpload: {
+    status: 404,
+    en: 'The multipart upload does not exist: {reason}.',
+    zh: '分片上传不存在：{reason}。',
+    cause: {
+      en:
+        'The upload ID is misspelled, was completed or aborted, was removed after ' +
+        'ECSIMG_MULTIPART_MAX_AGE_MS without being completed, or belongs to another object, ' +
+        'bucket or account.',
+      zh: '上传 ID 拼写有误、上传已完成或已取消、超过 ECSIMG_MULTIPART_MAX_AGE_MS 未完成而被清理，或属于其他对象、存储空间或账号。',
+    },
+    fix: {
+      en:
+        'Start a new upload (`ecsimg oss cp` does so by itself when the one it remembered is ' +
+        'gone), and send its parts to the same bucket and key.',
+      zh: '请重新发起上传（`ecsimg oss cp` 发现记住的上传已不存在时会自动重新开始），并将分片发送到同一存储空间和对象。',
+    },
+  },
+  InvalidPart: {
+    status: 400,
+    en: 'A part of the completion list is not acceptable: {reason}.',
+    zh: '完成请求中的分片不可接受：{reason}。',
+    cause: {
+      en:
+        'A listed part was never uploaded, was replaced since (its ETag changed), or the list ' +
+        'skips a number: ecsimg completes parts 1, 2, 3… without gaps, because each part has ' +
+        'its fixed place in the object.',
+      zh: '列出的分片从未上传、之后被替换（ETag 已变化），或编号不连续：ecsimg 要求分片从 1 开始连续编号，因为每个分片在对象中的位置是固定的。',
+    },
+    fix: {
+      en:
+        'List the stored parts (GET /oss/BUCKET/KEY?uploadId=ID), upload the missing ones, and ' +
+        'complete with the ETags the listing shows.',
+      zh: '请列出已上传的分片（GET /oss/BUCKET/KEY?uploadId=ID），补传缺少的分片，然后使用列表中的 ETag 完成上传。',
+    },
+  },
+  InvalidPartOrder: {
+    status: 400,
+    en: 'The parts of a completion must be listed by ascending part number.',
+    zh: '完成请求中的分片必须按分片号升序排列。',
+    cause: {
+      en: 'The list names a part number twice, or a smaller number after a larger one.',
+      zh: '列表中某个分片号重复出现，或较小的分片号排在较大的之后。',
+    },
+    fix: {
+      en: 'Sort the parts by PartNumber, each once.',
+      zh: '请按 PartNumber 排序，每个分片只列一次。',
+    },
+  },
+  EntityTooSmall: {
+    status: 400,
+    en: 'A part is smaller than its upload allows: {reason}.',
+    zh: '分片小于该上传允许的大小：{reason}。',
+    cause: {
+      en:
+        'Every part but the last is exactly the part size chosen when the upload was ' +
+        'initiated (OSS only asks for a minimum); a shorter part can only be the last one.',
+      zh: '除最后一个分片外，每个分片的大小必须恰好等于发起上传时选定的分片大小（OSS 只要求最小值）；较短的分片只能是最后一个。',
+    },
+    fix: {
+      en: 'Cut the file into parts of exactly the part size and upload the short part again.',
+      zh: '请按分片大小精确切分文件，并重新上传过短的分片。',
+    },
+  },
+  EntityTooLarge: {
+    status: 400,
+    en: 'A part is larger than its upload allows: {reason}.',
+    zh: '分片大于该上传允许的大小：{reason}。',
+    cause: {
+      en: 'A part was longer than the part size chosen when the upload was initiated.',
+      zh: '分片长度超过了发起上传时选定的分片大小。',
+    },
+    fix: {
+      en:
+        'Send parts of at most the part size (the initiation answer and the part listing ' +
+        'show it as PartSize).',
+      zh: '请发送不超过分片大小的分片（发起上传的响应和分片列表中的 PartSize 字段给出该值）。',
+    },
+  },
+  InvalidArgument: {
+    status: 400,
+    en: 'An argument of the request is not valid: {reason}.',
+    zh: '请求参数不合法：{reason}。',
+    cause: {
+      en:
+        'A query parameter or the body of an object request is outside what ecsimg accepts: a ' +
+        "part number outside 1-10000, a part size outside the store's limits, a malformed " +
+        'completion body, or a query that names no operation.',
+      zh: '对象请求的查询参数或请求体超出了 ecsimg 接受的范围：分片号不在 1~10000 之间、分片大小超出存储后端的限制、完成请求体格式错误，或查询参数未指明任何操作。',
+    },
+    fix: {
+      en: 'Correct the value the message names (the README lists the multipart rules).',
+      zh: '请修正消息中指出的参数值（README 列出了分片上传的规则）。',
+    },
+  },
+  MissingContentLength: {
+    status: 411,
+    en: 'A part upload needs a Content-Length header.',
+    zh: '上传分片需要 Content-Length 请求头。',
+    cause: {
+      en:
+        'The part was sent with chunked transfer encoding; its length must be known before ' +
+        'its first byte, to check it against the part size and to stream it to S3.',
+      zh: '分片使用了分块传输编码；必须在收到第一个字节之前知道分片长度，以便与分片大小比对并流式写入 S3。',
+    },
+    fix: {
+      en: 'Send Content-Length with each part (read the part from a file of known size).',
+      zh: '请为每个分片发送 Content-Length（从已知大小的文件中读取分片）。',
+    },
+  },
 } satisfies ErrorTable;
