@@ -70,3 +70,46 @@ export function v1Envelope(accessKeyId: string): Record<string, string> {
     Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   };
 }
+
+/**
+ * ACS3-HMAC-SHA256 headers for an object request on `/oss/…` (any method, query in `url`), with
+ * the body's declared digest: its hex SHA-256 or `UNSIGNED-PAYLOAD`.
+ */
+export function acs3ObjectHeaders(
+  method: string,
+  url: string,
+  creds: { accessKeyId: string; accessKeySecret: string },
+  payloadHash = 'UNSIGNED-PAYLOAD',
+): Record<string, string> {
+  const u = new URL(url);
+  const query = [...u.searchParams]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${pct(k)}=${pct(v)}`)
+    .join('&');
+  const headers: Record<string, string> = {
+    host: u.host,
+    'x-acs-date': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    'x-acs-signature-nonce': crypto.randomBytes(16).toString('hex'),
+    'x-acs-content-sha256': payloadHash,
+  };
+  const signed = Object.keys(headers).sort();
+  const canonical = [
+    method,
+    u.pathname,
+    query,
+    signed.map((h) => `${h}:${headers[h]}\n`).join(''),
+    signed.join(';'),
+    payloadHash,
+  ].join('\n');
+  const signature = crypto
+    .createHmac('sha256', creds.accessKeySecret)
+    .update(`ACS3-HMAC-SHA256\n${sha256(canonical)}`)
+    .digest('hex');
+  const { host: _host, ...sent } = headers;
+  return {
+    ...sent,
+    authorization:
+      `ACS3-HMAC-SHA256 Credential=${creds.accessKeyId},SignedHeaders=${signed.join(';')},` +
+      `Signature=${signature}`,
+  };
+}
