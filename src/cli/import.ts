@@ -11,7 +11,7 @@ import { addClientOptions, connect, type ClientFlags } from './client/connection
 import { withApiErrors } from './client/failure.js';
 import type { ApiClient, ResponseBody } from './client/http-client.js';
 import { CliError, EXIT, type CliIo } from './io.js';
-import { uploadFile } from './oss.js';
+import { uploadFile } from './oss-upload.js';
 
 interface ImportFlags extends ClientFlags {
   bucket: string;
