@@ -120,6 +120,67 @@ export interface MultipartStore {
   purgeMultipartUploads(options: PurgeUploadsOptions): Promise<number>;
 }
 
+/**
+ * An object store whose multipart half lives in a class of its own: it extends this and hands
+ * every MultipartStore call to `multipart`, so callers keep one object for both halves.
+ *
+ * @example
+ *   class FsObjectStore extends MultipartForwarder implements ObjectStore {
+ *     protected readonly multipart = new FsMultipartUploads({ root, pathOf, bucketDir });
+ *   }
+ */
+export abstract class MultipartForwarder implements MultipartStore {
+  protected abstract readonly multipart: MultipartStore;
+
+  get partSizeLimits(): { minBytes: number; maxBytes: number } {
+    return this.multipart.partSizeLimits;
+  }
+
+  initiateMultipartUpload(
+    bucket: string,
+    key: string,
+    options: { partSizeBytes: number; owner: string },
+  ): Promise<MultipartUpload> {
+    return this.multipart.initiateMultipartUpload(bucket, key, options);
+  }
+
+  getMultipartUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUpload> {
+    return this.multipart.getMultipartUpload(bucket, key, uploadId);
+  }
+
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: NodeJS.ReadableStream | Buffer,
+    sizeBytes: number,
+  ): Promise<PartInfo> {
+    return this.multipart.uploadPart(bucket, key, uploadId, partNumber, body, sizeBytes);
+  }
+
+  listParts(bucket: string, key: string, uploadId: string): Promise<PartInfo[]> {
+    return this.multipart.listParts(bucket, key, uploadId);
+  }
+
+  completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletedPart[],
+  ): Promise<ObjectInfo> {
+    return this.multipart.completeMultipartUpload(bucket, key, uploadId, parts);
+  }
+
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    return this.multipart.abortMultipartUpload(bucket, key, uploadId);
+  }
+
+  purgeMultipartUploads(options: PurgeUploadsOptions): Promise<number> {
+    return this.multipart.purgeMultipartUploads(options);
+  }
+}
+
 export type MultipartErrorCode =
   | 'NoSuchUpload'
   | 'InvalidPart'
