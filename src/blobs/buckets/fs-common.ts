@@ -1,7 +1,7 @@
 /**
  * What both halves of the folder backend use: `fs.ts` (objects) and `fs-multipart.ts`
  * (resumable multipart uploads) — an object's facts read from its file, the test for a file that
- * is not there, and the flushes that make a rename into a bucket durable.
+ * is not there, and the durable rename of a finished file into its bucket.
  */
 import crypto from 'node:crypto';
 import type fs from 'node:fs';
@@ -28,12 +28,28 @@ export function isMissing(err: unknown): boolean {
 }
 
 /**
+ * Gives the finished `file` (its bytes flushed) its name `final` in the bucket folder
+ * `bucketDir`, durably. The bucket may have been deleted meanwhile: then the object has nowhere
+ * to go, and the rename is refused (ENOENT).
+ */
+export async function renameIntoBucket(
+  file: string,
+  final: string,
+  bucketDir: string,
+): Promise<void> {
+  await fsp.access(bucketDir);
+  await fsp.mkdir(path.dirname(final), { recursive: true });
+  await fsp.rename(file, final);
+  await syncFolders(path.dirname(final), bucketDir);
+}
+
+/**
  * Flushes `dir` and each folder above it up to `top` (the bucket's): the object's bytes were
  * flushed before its rename, but the rename, and folders `mkdir` made for a key's slashes, are
  * only durable once the folders holding them are. A folder an earlier object left durable costs
  * little to flush again.
  */
-export async function syncFolders(dir: string, top: string): Promise<void> {
+async function syncFolders(dir: string, top: string): Promise<void> {
   for (let at = dir; ; at = path.dirname(at)) {
     const handle = await fsp.open(at, 'r');
     try {

@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { infoOf, isMissing, syncFolders } from './fs-common.js';
+import { infoOf, isMissing, renameIntoBucket } from './fs-common.js';
 import {
   MAX_PART_SIZE_BYTES,
   MIN_PART_SIZE_BYTES,
@@ -23,13 +23,16 @@ import {
   UploadGuard,
   abortable,
   checkCompletion,
+  checkPartBody,
   checkPartLength,
   checkPartNumber,
   checkPartSize,
+  checkUploadOf,
   isUploadId,
-  newUploadId,
+  newUpload,
   noSuchUpload,
   partEtag,
+  purgeUpload,
   type CompletedPart,
   type MultipartStore,
   type MultipartUpload,
@@ -55,7 +58,7 @@ export interface FsMultipartOptions {
   root: string;
   /** The file of `bucket/key`; throws InvalidObjectKeyError for keys the store cannot hold. */
   pathOf(bucket: string, key: string): string;
-  /** The bucket's folder: a completed object's folders are flushed up to it. */
+  /** The bucket's folder, which a completed upload's file is renamed into. */
   bucketDir(bucket: string): string;
 }
 
@@ -73,14 +76,7 @@ export class FsMultipartUploads implements MultipartStore {
     checkPartSize(options.partSizeBytes, this.partSizeLimits);
     // A key we could not store is refused now, not after the last part.
     this.objects.pathOf(bucket, key);
-    const upload: MultipartUpload = {
-      uploadId: newUploadId(),
-      bucket,
-      key,
-      partSizeBytes: options.partSizeBytes,
-      initiatedMs: Date.now(),
-      owner: options.owner,
-    };
+    const upload = newUpload(bucket, key, options);
 
     const dir = this.uploadDir(upload.uploadId);
     await fsp.mkdir(path.join(dir, 'parts'), { recursive: true });
@@ -91,9 +87,7 @@ export class FsMultipartUploads implements MultipartStore {
   }
 
   async getMultipartUpload(bucket: string, key: string, uploadId: string) {
-    const upload = await this.readUpload(uploadId);
-    if (!upload || upload.bucket !== bucket || upload.key !== key) throw noSuchUpload(uploadId);
-    return upload;
+    return checkUploadOf(await this.readUpload(uploadId), bucket, key, uploadId);
   }
 
   async uploadPart(
@@ -130,12 +124,7 @@ export class FsMultipartUploads implements MultipartStore {
           await writeAt(handle, bytes, offset + written);
           written += bytes.length;
         }
-        if (written !== sizeBytes) {
-          throw new MultipartError(
-            'InvalidArgument',
-            `the part's body is ${written} bytes, not the ${sizeBytes} declared`,
-          );
-        }
+        checkPartBody(written, sizeBytes);
         await handle.datasync();
       } finally {
         watch.stop();
@@ -187,11 +176,7 @@ export class FsMultipartUploads implements MultipartStore {
         await handle.close();
       }
 
-      // The bucket may have been deleted meanwhile: then the object has nowhere to go.
-      await fsp.access(this.objects.bucketDir(bucket));
-      await fsp.mkdir(path.dirname(final), { recursive: true });
-      await fsp.rename(data, final);
-      await syncFolders(path.dirname(final), this.objects.bucketDir(bucket));
+      await renameIntoBucket(data, final, this.objects.bucketDir(bucket));
       await fsp.rm(dir, { recursive: true, force: true });
       return infoOf(key, await fsp.stat(final));
     });
@@ -227,19 +212,8 @@ export class FsMultipartUploads implements MultipartStore {
         }
         continue;
       }
-      if (options.bucket !== undefined && upload.bucket !== options.bucket) continue;
-      if (
-        options.initiatedBeforeMs !== undefined &&
-        upload.initiatedMs >= options.initiatedBeforeMs
-      ) {
-        continue;
-      }
-      try {
-        await this.abortMultipartUpload(upload.bucket, upload.key, id);
-        purged++;
-      } catch (err) {
-        if (!(err instanceof MultipartError && err.code === 'NoSuchUpload')) throw err;
-      }
+      const abort = () => this.abortMultipartUpload(upload.bucket, upload.key, id);
+      if (await purgeUpload(upload, options, abort)) purged++;
     }
     return purged;
   }

@@ -16,16 +16,17 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { infoOf, syncFolders } from './fs-common.js';
+import { Writable, type Readable } from 'node:stream';
+import { infoOf, isMissing, renameIntoBucket } from './fs-common.js';
 import { FsMultipartUploads } from './fs-multipart.js';
 import { MultipartForwarder } from './multipart.js';
 import {
   InvalidObjectKeyError,
   ObjectNotFoundError,
+  checkBucketName,
   checkObjectKey,
   pageObjects,
+  putThroughStream,
   type ByteRange,
   type ListObjectsOptions,
   type ListObjectsResult,
@@ -52,8 +53,7 @@ export class FsObjectStore extends MultipartForwarder implements ObjectStore {
   }
 
   private bucketDir(bucket: string): string {
-    // Bucket names are checked by the domain (OSS rules); this guards the path regardless.
-    if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(bucket)) throw new Error(`invalid bucket ${bucket}`);
+    checkBucketName(bucket);
     return path.join(this.root, bucket);
   }
 
@@ -79,10 +79,8 @@ export class FsObjectStore extends MultipartForwarder implements ObjectStore {
     await fsp.rm(this.bucketDir(bucket), { recursive: true, force: true });
   }
 
-  async put(bucket: string, key: string, body: Readable | Buffer): Promise<ObjectInfo> {
-    const out = this.createWriteStream(bucket, key);
-    await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, out);
-    return out.done;
+  put(bucket: string, key: string, body: Readable | Buffer): Promise<ObjectInfo> {
+    return putThroughStream(this, bucket, key, body);
   }
 
   createWriteStream(bucket: string, key: string): ObjectWriteStream {
@@ -109,11 +107,7 @@ export class FsObjectStore extends MultipartForwarder implements ObjectStore {
       } finally {
         await handle.close();
       }
-      // The bucket may have been deleted meanwhile: then the object has nowhere to go.
-      await fsp.access(this.bucketDir(bucket));
-      await fsp.mkdir(path.dirname(final), { recursive: true });
-      await fsp.rename(temp, final);
-      await syncFolders(path.dirname(final), this.bucketDir(bucket));
+      await renameIntoBucket(temp, final, this.bucketDir(bucket));
     } catch (err) {
       await fsp.rm(temp, { force: true });
       throw err;
@@ -221,8 +215,7 @@ async function pruneEmptyFolders(dir: string, stop: string): Promise<void> {
 }
 
 function notFound(err: unknown, bucket: string, key: string): unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' ? new ObjectNotFoundError(bucket, key) : err;
+  return isMissing(err) ? new ObjectNotFoundError(bucket, key) : err;
 }
 
 class FsObjectWriteStream extends Writable implements ObjectWriteStream {
@@ -273,11 +266,7 @@ class FsObjectWriteStream extends Writable implements ObjectWriteStream {
       await handle.sync();
       await handle.close();
       this.opening = undefined;
-      // The bucket may have been deleted while we uploaded: then the object has nowhere to go.
-      await fsp.access(this.bucketDir);
-      await fsp.mkdir(path.dirname(this.final), { recursive: true });
-      await fsp.rename(this.temp, this.final);
-      await syncFolders(path.dirname(this.final), this.bucketDir);
+      await renameIntoBucket(this.temp, this.final, this.bucketDir);
       this.committed = true;
       this.resolve(infoOf(this.key, await fsp.stat(this.final)));
     })().then(() => cb(), cb);

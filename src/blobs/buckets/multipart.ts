@@ -204,6 +204,36 @@ export function noSuchUpload(uploadId: string): MultipartError {
   return new MultipartError('NoSuchUpload', `no open upload ${uploadId} for this object`);
 }
 
+/** The record of an upload initiated now; a backend may add facts of its own before storing it. */
+export function newUpload(
+  bucket: string,
+  key: string,
+  options: { partSizeBytes: number; owner: string },
+): MultipartUpload {
+  return {
+    uploadId: newUploadId(),
+    bucket,
+    key,
+    partSizeBytes: options.partSizeBytes,
+    initiatedMs: Date.now(),
+    owner: options.owner,
+  };
+}
+
+/**
+ * `upload` (as read from the store) when it is an open upload of `bucket/key`; NoSuchUpload
+ * otherwise, worded as for a missing ID: an upload ID is no use with another object.
+ */
+export function checkUploadOf<T extends MultipartUpload>(
+  upload: T | undefined,
+  bucket: string,
+  key: string,
+  uploadId: string,
+): T {
+  if (!upload || upload.bucket !== bucket || upload.key !== key) throw noSuchUpload(uploadId);
+  return upload;
+}
+
 /** `"ABC…"`: the ETag of a part whose MD5 is `md5Hex`. */
 export function partEtag(md5Hex: string): string {
   return `"${md5Hex.toUpperCase()}"`;
@@ -246,6 +276,16 @@ export function checkPartLength(upload: MultipartUpload, sizeBytes: number): voi
     throw new MultipartError(
       'EntityTooLarge',
       `a part of this upload is at most ${upload.partSizeBytes} bytes`,
+    );
+  }
+}
+
+/** A part's body ended after `receivedBytes`: it must be the length the request declared. */
+export function checkPartBody(receivedBytes: number, sizeBytes: number): void {
+  if (receivedBytes !== sizeBytes) {
+    throw new MultipartError(
+      'InvalidArgument',
+      `the part's body is ${receivedBytes} bytes, not the ${sizeBytes} declared`,
     );
   }
 }
@@ -302,6 +342,29 @@ export function checkCompletion(
     size += have.size;
   }
   return { parts, size };
+}
+
+/**
+ * One upload's turn in `purgeMultipartUploads`: runs `abort` when `options` picks `upload`, and
+ * says whether it aborted it. An upload another closer completed or aborted first is not counted.
+ */
+export async function purgeUpload(
+  upload: MultipartUpload,
+  options: PurgeUploadsOptions,
+  abort: () => Promise<void>,
+): Promise<boolean> {
+  if (options.bucket !== undefined && upload.bucket !== options.bucket) return false;
+  if (options.initiatedBeforeMs !== undefined && upload.initiatedMs >= options.initiatedBeforeMs) {
+    return false;
+  }
+
+  try {
+    await abort();
+    return true;
+  } catch (err) {
+    if (!(err instanceof MultipartError && err.code === 'NoSuchUpload')) throw err;
+    return false;
+  }
 }
 
 interface UploadState {

@@ -7,7 +7,8 @@
  * Both make an object visible only once it is complete: a reader never sees half an upload.
  * Both also take resumable multipart uploads (`multipart.ts`).
  */
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ByteSource } from '../../formats/types.js';
 import type { MultipartStore } from './multipart.js';
 
@@ -57,7 +58,10 @@ export interface ByteRange {
 /**
  * @example
  *   await objects.createBucket('my-images');
- *   await pipeline(fs.createReadStream('disk.qcow2'), objects.createWriteStream('my-images', 'disk.qcow2'));
+ *   await pipeline(
+ *     fs.createReadStream('disk.qcow2'),
+ *     objects.createWriteStream('my-images', 'disk.qcow2'),
+ *   );
  *   const { body } = await objects.get('my-images', 'disk.qcow2', { start: 0, end: 511 });
  */
 export interface ObjectStore extends MultipartStore {
@@ -109,6 +113,14 @@ export class ObjectNotFoundError extends Error {
 /** A key the backends cannot store (see `checkObjectKey`). */
 export class InvalidObjectKeyError extends Error {
   readonly code = 'INVALID_OBJECT_KEY';
+}
+
+/**
+ * Bucket names are checked by the domain (OSS rules); a backend checks them again before one
+ * becomes part of a path or key, whatever its caller.
+ */
+export function checkBucketName(bucket: string): void {
+  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(bucket)) throw new Error(`invalid bucket ${bucket}`);
 }
 
 /** OSS: 1–1023 bytes of UTF-8, not starting with `/` or `\`; we also refuse control characters. */
@@ -166,6 +178,18 @@ export function pageObjects(
     }
   }
   return { objects, commonPrefixes, isTruncated: false };
+}
+
+/** `ObjectStore.put` as both backends do it: the body through the store's own write stream. */
+export async function putThroughStream(
+  store: Pick<ObjectStore, 'createWriteStream'>,
+  bucket: string,
+  key: string,
+  body: Readable | Buffer,
+): Promise<ObjectInfo> {
+  const out = store.createWriteStream(bucket, key);
+  await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, out);
+  return out.done;
 }
 
 /**

@@ -37,13 +37,16 @@ import {
   UploadGuard,
   abortable,
   checkCompletion,
+  checkPartBody,
   checkPartLength,
   checkPartNumber,
   checkPartSize,
+  checkUploadOf,
   isUploadId,
-  newUploadId,
+  newUpload,
   noSuchUpload,
   partEtag,
+  purgeUpload,
   type CompletedPart,
   type MultipartStore,
   type MultipartUpload,
@@ -110,12 +113,7 @@ export class S3MultipartUploads implements MultipartStore {
       }),
     );
     const upload: StoredUpload = {
-      uploadId: newUploadId(),
-      bucket,
-      key,
-      partSizeBytes: options.partSizeBytes,
-      initiatedMs: Date.now(),
-      owner: options.owner,
+      ...newUpload(bucket, key, options),
       storeUploadId: created.UploadId!,
     };
     try {
@@ -190,12 +188,7 @@ export class S3MultipartUploads implements MultipartStore {
       if (sent.status === 'rejected') throw sent.reason;
       if (ended.status === 'rejected') throw ended.reason;
       const storeEtag = sent.value.ETag ?? '';
-      if (meter.bytes !== sizeBytes) {
-        throw new MultipartError(
-          'InvalidArgument',
-          `the part's body is ${meter.bytes} bytes, not the ${sizeBytes} declared`,
-        );
-      }
+      checkPartBody(meter.bytes, sizeBytes);
 
       const info: PartInfo = {
         partNumber,
@@ -295,19 +288,8 @@ export class S3MultipartUploads implements MultipartStore {
           }
           continue;
         }
-        if (options.bucket !== undefined && upload.bucket !== options.bucket) continue;
-        if (
-          options.initiatedBeforeMs !== undefined &&
-          upload.initiatedMs >= options.initiatedBeforeMs
-        ) {
-          continue;
-        }
-        try {
-          await this.abortMultipartUpload(upload.bucket, upload.key, id);
-          purged++;
-        } catch (err) {
-          if (!(err instanceof MultipartError && err.code === 'NoSuchUpload')) throw err;
-        }
+        const abort = () => this.abortMultipartUpload(upload.bucket, upload.key, id);
+        if (await purgeUpload(upload, options, abort)) purged++;
       }
       marker = page.IsTruncated
         ? (page.NextMarker ?? page.CommonPrefixes?.at(-1)?.Prefix)
@@ -353,9 +335,7 @@ export class S3MultipartUploads implements MultipartStore {
   }
 
   private async requireUpload(bucket: string, key: string, uploadId: string) {
-    const upload = await this.readUpload(uploadId);
-    if (!upload || upload.bucket !== bucket || upload.key !== key) throw noSuchUpload(uploadId);
-    return upload;
+    return checkUploadOf(await this.readUpload(uploadId), bucket, key, uploadId);
   }
 
   /** Every part record of the upload (or of one part), replaced ones included. */

@@ -14,7 +14,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { S3Config } from '../../config/index.js';
 import { isNotFound, prefixed } from '../s3/client.js';
 import { MultipartForwarder } from './multipart.js';
@@ -22,7 +21,9 @@ import { S3MultipartUploads } from './s3-multipart.js';
 import { S3ObjectWriteStream } from './s3-write-stream.js';
 import {
   ObjectNotFoundError,
+  checkBucketName,
   checkObjectKey,
+  putThroughStream,
   type ByteRange,
   type ListObjectsOptions,
   type ListObjectsResult,
@@ -59,7 +60,7 @@ export class S3ObjectStore extends MultipartForwarder implements ObjectStore {
   }
 
   private base(bucket: string): string {
-    if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(bucket)) throw new Error(`invalid bucket ${bucket}`);
+    checkBucketName(bucket);
     return prefixed(this.config, `buckets/${bucket}/`);
   }
 
@@ -76,10 +77,8 @@ export class S3ObjectStore extends MultipartForwarder implements ObjectStore {
     this.base(bucket);
   }
 
-  async put(bucket: string, key: string, body: Readable | Buffer): Promise<ObjectInfo> {
-    const out = this.createWriteStream(bucket, key);
-    await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, out);
-    return out.done;
+  put(bucket: string, key: string, body: Readable | Buffer): Promise<ObjectInfo> {
+    return putThroughStream(this, bucket, key, body);
   }
 
   createWriteStream(bucket: string, key: string): ObjectWriteStream {
