@@ -78,7 +78,7 @@ async function serveForBenchmark(): Promise<void> {
 const parseOptions = (argv: string[]) =>
   parseLoadOptions(
     argv,
-    { requests: 20_000, concurrency: 16, warmup: 2_000, rounds: 3 },
+    { requests: 20_000, concurrency: 16, warmup: 2_000, rounds: 3, client: 'node' },
     { requests: 200_000, concurrency: 256, rounds: 9 },
     'bench/gateway.ts',
   );
