@@ -116,10 +116,11 @@ function send(agent: http.Agent, port: number, spec: RequestSpec): Promise<numbe
  */
 function rawClient(port: number, specs: RequestSpec[]) {
   const bytes = specs.map((spec) => {
-    let head = `${spec.method} ${spec.path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n`;
-    for (const [name, value] of Object.entries(spec.headers)) {
-      if (name.toLowerCase() !== 'host') head += `${name}: ${value}\r\n`;
-    }
+    // A signed request keeps the Host it was signed for, as Node's client does.
+    const hasHost = Object.keys(spec.headers).some((name) => name.toLowerCase() === 'host');
+    let head = `${spec.method} ${spec.path} HTTP/1.1\r\n`;
+    if (!hasHost) head += `host: 127.0.0.1:${port}\r\n`;
+    for (const [name, value] of Object.entries(spec.headers)) head += `${name}: ${value}\r\n`;
     return Buffer.from(`${head}\r\n`, 'latin1');
   });
   const sockets: net.Socket[] = [];
