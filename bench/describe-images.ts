@@ -12,8 +12,8 @@
  * postgres://postgres@127.0.0.1:5432/test, dropped at the end), inserts the images in batches and
  * a bare Fastify app next to it. The client here sends a bounded number of requests with a fixed
  * concurrency over keep-alive loopback connections and reports p50/p99 latency and throughput:
- * Node's HTTP client (the SDKs' own) by default, or `--client raw` (prepared bytes on sockets),
- * which costs a third as much per request and so leaves the server as the bound of the run.
+ * Node's HTTP client (the SDKs' own) by default, or `--client raw` (prepared bytes on sockets,
+ * only the status line and Content-Length parsed), which leaves the server as the bound.
  *
  * Three baselines: the bare route as a GET with no headers, the same route answering the request
  * the SDK sends (its signed headers, POST, the query), and a route answering DescribeImages'

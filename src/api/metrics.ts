@@ -22,13 +22,12 @@ export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const DURATION_NAME = 'ecsimg_api_request_duration_seconds';
 const DURATION_HELP = 'RPC request duration by action';
 
-/** One action's durations: how many fell in each bucket (not cumulative), their sum and count. */
+/** One action's durations: how many fell in each bucket (not cumulative) and their sum. */
 interface DurationTally {
   action: string;
-  /** One slot per bound and one for `+Inf`. */
+  /** One slot per bound and one for `+Inf`; their total is the count. */
   buckets: Float64Array;
   sum: number;
-  count: number;
 }
 
 interface RequestTally {
@@ -67,19 +66,13 @@ export class ApiMetrics {
   record(action: string, status: number, code: string, seconds: number): void {
     let duration = this.durationTallies.get(action);
     if (!duration) {
-      duration = {
-        action,
-        buckets: new Float64Array(DURATION_BUCKETS.length + 1),
-        sum: 0,
-        count: 0,
-      };
+      duration = { action, buckets: new Float64Array(DURATION_BUCKETS.length + 1), sum: 0 };
       this.durationTallies.set(action, duration);
     }
     let bucket = 0;
     while (bucket < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[bucket]) bucket++;
     duration.buckets[bucket]++;
     duration.sum += seconds;
-    duration.count++;
 
     const key = `${action}\n${status}\n${code}`;
     const request = this.requestTallies.get(key);
@@ -119,7 +112,7 @@ export class ApiMetrics {
     const tallies = this.durationTallies;
     const read = () => {
       const values: Array<MetricValueWithName<'action' | 'le'>> = [];
-      for (const { action, buckets, sum, count } of tallies.values()) {
+      for (const { action, buckets, sum } of tallies.values()) {
         let cumulative = 0;
         for (let i = 0; i < buckets.length; i++) {
           cumulative += buckets[i];
@@ -130,23 +123,17 @@ export class ApiMetrics {
           });
         }
         values.push({ metricName: `${DURATION_NAME}_sum`, labels: { action }, value: sum });
-        values.push({ metricName: `${DURATION_NAME}_count`, labels: { action }, value: count });
+        // The +Inf bucket holds every observation: its cumulative value is the count.
+        values.push({
+          metricName: `${DURATION_NAME}_count`,
+          labels: { action },
+          value: cumulative,
+        });
       }
       return values;
     };
-    const metric = {
-      name: DURATION_NAME,
-      help: DURATION_HELP,
-      type: 'histogram',
-      aggregator: 'sum',
-      get: async () => ({
-        name: DURATION_NAME,
-        help: DURATION_HELP,
-        type: 'histogram',
-        aggregator: 'sum',
-        values: read(),
-      }),
-    };
+    const head = { name: DURATION_NAME, help: DURATION_HELP, type: 'histogram', aggregator: 'sum' };
+    const metric = { ...head, get: async () => ({ ...head, values: read() }) };
     return metric as unknown as Histogram<'action'>;
   }
 }
